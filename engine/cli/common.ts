@@ -1,0 +1,29 @@
+/** Flags every command takes, and the machine probe for `--budget auto`. */
+import type { Command } from 'commander';
+import { hostMachine, type MachineInfo, type StrataOptions } from '../options.js';
+
+export interface CommonFlags {
+  root?: string;
+  cacheDir?: string;
+  profile?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function commonOptions(command: Command): Command {
+  return command
+    .option('--root <dir>', 'root of the tree (default: the current directory)')
+    .option('--cache-dir <dir>', 'cache directory (default: node_modules/.cache/strata under the root)')
+    .option('--profile <name>', 'development, production or ci (default: development, or STRATA_PROFILE)')
+    .option('--json', 'print one JSON object on stdout; logs go to stderr')
+    .option('--quiet', 'print nothing but errors (and JSON with --json)');
+}
+
+/** RAM from systeminformation when the budget is sized from the machine; cheap os figures otherwise. */
+export async function machineFor(options: StrataOptions): Promise<MachineInfo> {
+  const host = hostMachine();
+  if (options.budget !== 'auto' && process.env.STRATA_BUDGET !== 'auto') return host;
+  const si = await import('systeminformation');
+  const memory = await si.mem();
+  return { cores: host.cores, totalMemoryBytes: memory.total };
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+/** The `strata` command line. Exit codes: 0 ran, 1 fatal, 2 usage or invalid option, 130 interrupted. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { isStrataError } from '../../shared/errors.js';
+import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { log } from './output.js';
+import { registerWarm, UsageError } from './warm-command.js';
+
+const startedAt = performance.now();
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command()
+    .name('strata')
+    .description('Multi-level cache engine for JavaScript/TypeScript code analyzers')
+    .version(packageVersion(), '-v, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
+  registerWarm(program, startedAt, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+    return EXIT_USAGE; // commander already printed the message
+  }
+  if (error instanceof UsageError) {
+    log(`strata: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  if (isStrataError(error) && error.code === 'EINVALIDOPTION') {
+    log(`strata: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  log(`strata: ${(error as Error)?.stack ?? String(error)}`);
+  return EXIT_FATAL;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      log(`strata: ${String(error)}`);
+      process.exitCode = EXIT_FATAL;
+    },
+  );
+}

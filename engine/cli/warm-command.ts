@@ -1,0 +1,93 @@
+/** `strata warm [root]`: discover, read, parse and cache every source file; report. */
+import type { Command } from 'commander';
+import { createEngine } from '../engine.js';
+import type { StrataOptions } from '../options.js';
+import type { WarmReport } from '../warm-report.js';
+import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
+import { createProgress, formatBytes, log, printJson } from './output.js';
+import { commonOptions, machineFor, type CommonFlags } from './common.js';
+
+interface WarmFlags extends CommonFlags {
+  workers?: string;
+  memoryLimit?: string;
+  timeLimit?: string;
+  persist?: boolean;
+  budget?: string;
+  include?: string[];
+}
+
+export function registerWarm(program: Command, startedAt: number, setExit: (code: number) => void): void {
+  const command = program
+    .command('warm [root]')
+    .description('read and parse every source file under the root into the cache, and report')
+    .option('--workers <n>', 'parse workers (capped at the cores available)')
+    .option('--memory-limit <MiB>', 'cap the RSS of the whole process, workers included, in MiB')
+    .option('--time-limit <seconds>', 'stop cleanly after this many seconds, keeping what finished')
+    .option('--no-persist', 'keep everything in memory for this run')
+    .option('--budget <mode>', 'size memory levels from the profile or the machine (profile, auto)')
+    .option('--include <dir...>', 'walk into directories skipped by default (node_modules)');
+  commonOptions(command).action(async (root: string | undefined, flags: WarmFlags) => {
+    const options: StrataOptions = {
+      ...(await resolveCommon(root, flags)),
+      ...(flags.workers !== undefined ? { workers: flagNumber('--workers', flags.workers) } : {}),
+      ...(flags.memoryLimit !== undefined ? { memoryLimit: `${flagNumber('--memory-limit', flags.memoryLimit)}MiB` } : {}),
+      ...(flags.timeLimit !== undefined ? { warmTimeLimit: `${flagNumber('--time-limit', flags.timeLimit)}s` } : {}),
+      ...(flags.persist === false ? { persist: false } : {}),
+      ...(flags.budget !== undefined ? { budget: flags.budget as StrataOptions['budget'] } : {}),
+      ...(flags.include !== undefined ? { includeNodeModules: includesNodeModules(flags.include) } : {}),
+    };
+    const engine = createEngine(options, { machine: await machineFor(options) });
+    const controller = new AbortController();
+    const interrupt = (): void => controller.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const progress = createProgress(!flags.quiet);
+    try {
+      const report = await engine.warm({ signal: controller.signal, startedAt, onProgress: (p) => progress.update(p.done, p.found) });
+      progress.stop();
+      if (flags.json) printJson(report);
+      else if (!flags.quiet) log(summarize(report));
+      setExit(report.stoppedBy === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
+    } finally {
+      progress.stop();
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      await engine.close();
+    }
+  });
+}
+
+async function resolveCommon(root: string | undefined, flags: CommonFlags): Promise<StrataOptions> {
+  return {
+    ...((root ?? flags.root) !== undefined ? { root: (root ?? flags.root)! } : {}),
+    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.profile !== undefined ? { profile: flags.profile as StrataOptions['profile'] } : {}),
+  };
+}
+
+function flagNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`Invalid value for ${flag}: "${value}". Accepted: a positive number.`);
+  return n;
+}
+
+function includesNodeModules(dirs: string[]): boolean {
+  for (const dir of dirs) if (dir !== 'node_modules') throw new UsageError(`Invalid value for --include: "${dir}". Accepted: node_modules.`);
+  return true;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function summarize(report: WarmReport): string {
+  const lines = [
+    `warmed ${report.files} files (${formatBytes(report.bytes)}) in ${(report.durationMs / 1000).toFixed(2)} s: ${Math.round(report.filesPerSec)} files/s with ${report.workers} workers`,
+    `  parsed ${report.parsed} (${report.parseErrors} with syntax errors), from cache ${report.fromCache}, failed ${report.failed.length}, skipped ${report.skipped.length}`,
+  ];
+  if (report.stoppedBy) lines.push(`  stopped by ${report.stoppedBy}; ${report.remaining} files found but not handled`);
+  for (const failure of report.failed.slice(0, 10)) lines.push(`  failed ${failure.path}: ${failure.code} ${failure.message}`);
+  if (report.failed.length > 10) lines.push(`  … and ${report.failed.length - 10} more failures (--json lists them all)`);
+  for (const warning of report.warnings.slice(0, 5)) lines.push(`  warning ${warning.path}: ${warning.message}`);
+  return lines.join('\n');
+}

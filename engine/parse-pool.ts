@@ -1,0 +1,126 @@
+/**
+ * Runs parse batches on a Piscina pool of worker threads, or in the coordinator's own thread
+ * (`executor: 'in-thread'`: one-core machines and unit tests; the same plain functions run).
+ * A batch whose worker throws or dies is retried file by file, so one bad file fails alone, with
+ * EWORKER, and the pool (which replaces dead workers) carries on.
+ */
+import * as path from 'node:path';
+import Piscina from 'piscina';
+import type { FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
+
+export type ParseExecutor = 'pool' | 'in-thread';
+
+export interface ParsePoolOptions {
+  readonly workers: number;
+  readonly executor: ParseExecutor;
+  readonly settings: ParseSettings;
+  /** Worker entry file. @default the built workers/worker.js */
+  readonly workerFile?: string;
+  /** V8 young-generation size per worker, in MiB: parsing allocates many short-lived objects. */
+  readonly youngGenerationMb?: number;
+}
+
+export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', 'workers', 'worker.js');
+/** 3 × a 64 MiB semi-space: the setting that measured fastest for parsing (MEASUREMENTS.md). */
+export const DEFAULT_YOUNG_GENERATION_MB = 192;
+
+export interface PoolStats {
+  readonly workers: number;
+  readonly tasks: number;
+  readonly busyMs: number;
+  readonly retriedFiles: number;
+  readonly started: boolean;
+}
+
+export class ParsePool {
+  readonly #options: ParsePoolOptions;
+  #piscina: Piscina | null = null;
+  #inThread: ((request: WorkerRequest) => WorkerResponse) | null = null;
+  #tasks = 0;
+  #busyMs = 0;
+  #retriedFiles = 0;
+
+  constructor(options: ParsePoolOptions) {
+    this.#options = options;
+  }
+
+  get workers(): number {
+    return this.#options.executor === 'pool' ? this.#options.workers : 0;
+  }
+
+  get started(): boolean {
+    return this.#piscina !== null || this.#inThread !== null;
+  }
+
+  /** Starts the threads and has each load the parser now, while the caller keeps discovering. */
+  start(): void {
+    if (this.started) return;
+    if (this.#options.executor === 'in-thread') {
+      // Loaded lazily: a warm with nothing to parse never loads the parser.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.#inThread = (require('../workers/parse-batch.js') as typeof import('../workers/parse-batch.js')).handleRequest;
+      return;
+    }
+    const workers = this.#options.workers;
+    this.#piscina = new Piscina({
+      filename: this.#options.workerFile ?? DEFAULT_WORKER_FILE,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+      resourceLimits: { maxYoungGenerationSizeMb: this.#options.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB },
+    });
+    for (let i = 0; i < workers; i++) {
+      // Best effort: a failed warm-up surfaces on the first real batch instead.
+      this.#run({ type: 'warmup' }).catch(() => undefined);
+    }
+  }
+
+  /** Parses a batch; never rejects: every file gets an outcome. */
+  async parse(files: readonly SlabFileRef[]): Promise<FileOutcome[]> {
+    this.start();
+    const request: ParseBatchRequest = { type: 'parse-batch', settings: this.#options.settings, files };
+    try {
+      return await this.#parseOnce(request);
+    } catch (error) {
+      if (files.length === 1) return [workerFailure(files[0]!, error)];
+      this.#retriedFiles += files.length;
+      return Promise.all(
+        files.map((file) =>
+          this.#parseOnce({ ...request, files: [file] })
+            .then((outcomes) => outcomes[0]!)
+            .catch((retryError: unknown) => workerFailure(file, retryError)),
+        ),
+      );
+    }
+  }
+
+  stats(): PoolStats {
+    return { workers: this.workers, tasks: this.#tasks, busyMs: this.#busyMs, retriedFiles: this.#retriedFiles, started: this.started };
+  }
+
+  async close(): Promise<void> {
+    const piscina = this.#piscina;
+    this.#piscina = null;
+    this.#inThread = null;
+    if (piscina) await piscina.destroy();
+  }
+
+  async #parseOnce(request: ParseBatchRequest): Promise<FileOutcome[]> {
+    const response = await this.#run(request);
+    if (response.type !== 'parse-batch-result') throw new Error(`unexpected worker response ${response.type}`);
+    this.#busyMs += response.busyMs;
+    return [...response.outcomes];
+  }
+
+  async #run(request: WorkerRequest): Promise<WorkerResponse> {
+    this.#tasks++;
+    if (this.#inThread) return this.#inThread(request);
+    if (!this.#piscina) throw new Error('parse pool is closed');
+    return (await this.#piscina.run(request)) as WorkerResponse;
+  }
+}
+
+function workerFailure(file: SlabFileRef, error: unknown): FileOutcome {
+  return { type: 'failed', id: file.id, code: 'EWORKER', message: `worker failed: ${(error as Error)?.message ?? String(error)}` };
+}

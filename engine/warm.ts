@@ -1,0 +1,244 @@
+/**
+ * The warm pipeline: discovery → L1 read → L2 lookup → batches to the parse pool → L2.
+ * Bounded everywhere: files are read as they are discovered, at most MAX_BATCHES_PER_WORKER
+ * batches per worker are in flight, and a warm never holds more than that much content pinned.
+ * Warming never throws into the caller; failures are reported per file.
+ */
+import type { FileFailure, FileSkip } from '../shared/errors.js';
+import type { FileOutcome, SlabFileRef } from '../shared/protocol.js';
+import { scriptKindName } from '../shared/script-kind.js';
+import type { AstCache } from './ast-cache.js';
+import type { ContentBytes, ContentCache, ContentEntry } from './content-cache.js';
+import type { ContentReader } from './content-reader.js';
+import { discoverSourceFiles } from './discovery.js';
+import { astKey, type AstKey } from './keys.js';
+import { emptyLevel } from './metrics.js';
+import type { ResolvedOptions } from './options.js';
+import type { ParsePool } from './parse-pool.js';
+import type { Revision, RevisionClock } from './revision-clock.js';
+import { REPORT_SCHEMA_VERSION, type StopReason, type WarmReport } from './warm-report.js';
+
+/** A batch is sent once it holds this many source bytes… */
+export const BATCH_TARGET_BYTES = 256 * 1024;
+/** …or this many files (many tiny files still make a useful task). */
+export const BATCH_MAX_FILES = 256;
+/** Batches queued per worker: one running, one waiting, so a worker never idles between tasks. */
+export const MAX_BATCHES_PER_WORKER = 2;
+/** Fraction of the memory limit at which budgets shrink, and at which the warm stops. */
+export const MEMORY_SHRINK_AT = 0.8;
+export const MEMORY_STOP_AT = 0.92;
+
+export interface WarmContext {
+  readonly options: ResolvedOptions;
+  readonly content: ContentCache;
+  readonly reader: ContentReader;
+  readonly asts: AstCache;
+  readonly pool: ParsePool;
+  readonly clock: RevisionClock;
+  readonly keyPrefix: string;
+  readonly excludeDirs: readonly string[];
+}
+
+export interface WarmProgress {
+  readonly found: number;
+  readonly done: number;
+}
+
+export interface WarmRequest {
+  readonly signal?: AbortSignal;
+  /** Wall-clock start (performance.now()) to measure durationMs from; the CLI passes its own. */
+  readonly startedAt?: number;
+  readonly onProgress?: (progress: WarmProgress) => void;
+}
+
+interface PendingFile {
+  readonly ref: SlabFileRef;
+  readonly key: AstKey;
+  readonly pinned: ContentEntry | null;
+  readonly revision: Revision;
+}
+
+export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Promise<WarmReport> {
+  const startedAt = request.startedAt ?? performance.now();
+  const { options } = ctx;
+  const deadline = options.warmTimeLimit === null ? Infinity : startedAt + options.warmTimeLimit;
+  const failed: FileFailure[] = [];
+  const skipped: FileSkip[] = [];
+  const warnings: { path: string; message: string }[] = [];
+  let found = 0;
+  let parsed = 0;
+  let fromMemory = 0;
+  let parseErrors = 0;
+  let bytes = 0;
+  let peakRss = process.memoryUsage.rss();
+  let stoppedBy: StopReason = null;
+  let nextId = 0;
+  let shrunk = false;
+
+  const inFlight = new Set<Promise<void>>();
+  const maxInFlight = Math.max(1, ctx.pool.workers) * MAX_BATCHES_PER_WORKER;
+  let batch: PendingFile[] = [];
+  let batchBytes = 0;
+
+  const done = (): number => parsed + fromMemory + failed.length + skipped.length;
+  const report = (): void => request.onProgress?.({ found, done: done() });
+
+  const store = (files: PendingFile[], outcomes: FileOutcome[]): void => {
+    const byId = new Map(files.map((file) => [file.ref.id, file]));
+    for (const outcome of outcomes) {
+      const file = byId.get(outcome.id);
+      if (file === undefined) continue;
+      if (file.pinned) ctx.content.unpin(file.pinned);
+      byId.delete(outcome.id);
+      if (outcome.type === 'failed') {
+        failed.push({ path: file.ref.path, code: outcome.code, message: outcome.message });
+        continue;
+      }
+      parsed++;
+      if (outcome.diagnostics > 0) parseErrors++;
+      // Content-addressed, but a file invalidated mid-parse is re-read by its next reader anyway:
+      // dropping here keeps the rule "work older than the file's last invalidation is never stored".
+      if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
+        ctx.asts.set(file.key, { ast: copyOut(outcome.ast), imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount });
+      }
+    }
+    for (const file of byId.values()) {
+      if (file.pinned) ctx.content.unpin(file.pinned);
+      failed.push({ path: file.ref.path, code: 'EWORKER', message: 'worker returned no outcome for this file' });
+    }
+  };
+
+  const checkLimits = (): void => {
+    if (stoppedBy !== null) return;
+    if (request.signal?.aborted) stoppedBy = 'interrupted';
+    else if (performance.now() > deadline) stoppedBy = 'time-limit';
+    const rss = process.memoryUsage.rss();
+    if (rss > peakRss) peakRss = rss;
+    if (options.memoryLimit !== null && stoppedBy === null) {
+      if (rss > options.memoryLimit * MEMORY_STOP_AT) stoppedBy = 'memory-limit';
+      else if (!shrunk && rss > options.memoryLimit * MEMORY_SHRINK_AT) {
+        shrunk = true;
+        ctx.content.setBudget(Math.floor(ctx.content.budget / 2));
+        ctx.asts.setBudget(Math.floor(ctx.asts.budget / 2));
+      }
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const files = batch;
+    batch = [];
+    batchBytes = 0;
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const task = ctx.pool
+      .parse(files.map((file) => file.ref))
+      .then((outcomes) => store(files, outcomes))
+      .finally(() => {
+        inFlight.delete(task);
+        checkLimits();
+        report();
+      });
+    inFlight.add(task);
+  };
+
+  const discovery = discoverSourceFiles(options.root, {
+    includeNodeModules: options.includeNodeModules,
+    maxFileSize: options.maxFileSize,
+    excludeDirs: ctx.excludeDirs,
+    ...(request.signal ? { signal: request.signal } : {}),
+  });
+  try {
+    for await (const event of discovery) {
+      checkLimits();
+      if (stoppedBy !== null) {
+        if (event.type === 'file' || event.type === 'skipped' || event.type === 'failed') found++;
+        break;
+      }
+      switch (event.type) {
+        case 'warning':
+          warnings.push({ path: event.path, message: event.message });
+          continue;
+        case 'skipped':
+          found++;
+          skipped.push(event.skip);
+          continue;
+        case 'failed':
+          found++;
+          failed.push(event.failure);
+          continue;
+        case 'file':
+          break;
+      }
+      found++;
+      const revision = ctx.clock.now;
+      const read = ctx.reader.read(event.path, event.absolutePath);
+      if (read.type === 'skipped') {
+        skipped.push({ path: event.path, reason: read.reason });
+        continue;
+      }
+      if (read.type === 'failed') {
+        failed.push({ path: event.path, code: read.code, message: read.message });
+        continue;
+      }
+      const content: ContentBytes = read.type === 'cached' ? read.entry : read.content;
+      bytes += content.length;
+      const key = astKey(ctx.keyPrefix, scriptKindName(event.path), content.hash);
+      if (ctx.asts.get(key) !== undefined) {
+        fromMemory++;
+        continue;
+      }
+      // The first miss starts the threads, so workers load the parser while discovery goes on;
+      // a warm with nothing to parse never starts them.
+      ctx.pool.start();
+      const pinned = read.type === 'cached' ? read.entry : null;
+      if (pinned) ctx.content.pin(pinned);
+      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length }, key, pinned, revision });
+      batchBytes += content.length;
+      if (batchBytes >= BATCH_TARGET_BYTES || batch.length >= BATCH_MAX_FILES) await flush();
+      if (found % 256 === 0) report();
+    }
+    if (stoppedBy === null) await flush();
+    else releaseUnsent(ctx, batch);
+  } finally {
+    await discovery.return(undefined);
+    await Promise.all(inFlight);
+  }
+  checkLimits();
+  const handled = done();
+  const durationMs = performance.now() - startedAt;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    root: options.root,
+    profile: options.profile,
+    files: handled,
+    parsed,
+    fromCache: fromMemory,
+    fromMemory,
+    fromDisk: 0,
+    failed,
+    skipped,
+    parseErrors,
+    bytes,
+    diskBytes: 0,
+    durationMs,
+    filesPerSec: durationMs > 0 ? (handled / durationMs) * 1000 : 0,
+    workers: ctx.pool.workers,
+    stoppedBy,
+    remaining: found - handled,
+    warnings,
+    peakRssBytes: peakRss,
+    levels: { content: ctx.content.snapshot(), ast: ctx.asts.snapshot(), results: emptyLevel(), streams: emptyLevel() },
+  };
+}
+
+function releaseUnsent(ctx: WarmContext, files: PendingFile[]): void {
+  for (const file of files) if (file.pinned) ctx.content.unpin(file.pinned);
+  files.length = 0;
+}
+
+/** Copies an AST out of a worker's batch buffer so L2's byte accounting is exact per entry. */
+function copyOut(ast: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(ast.byteLength);
+  copy.set(ast);
+  return copy;
+}

@@ -1,0 +1,66 @@
+/**
+ * The worker's job as plain typed functions: the Piscina entry (workers/worker.ts) calls them, and
+ * the coordinator can call them in its own thread (one-core machines, unit tests).
+ * Content is read straight from the SharedArrayBuffer slab the coordinator filled.
+ */
+import { assertNever } from '../shared/errors.js';
+import type { FileOutcome, ParseBatchRequest, ParseBatchResponse, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
+import { decodeSourceText } from '../shared/source-text.js';
+import { parserIdentity, parseSource } from './parse-source.js';
+
+/** A tiny file parsed once at warm-up so the parser's hot paths are compiled before real work. */
+const WARMUP_SOURCE = "import { a } from './a';\nexport const f = (x: number): string => `${x}` + a;\nclass C<T> { m(): T | undefined { return undefined; } }\n";
+
+export function handleRequest(request: WorkerRequest): WorkerResponse {
+  switch (request.type) {
+    case 'parse-batch':
+      return parseBatch(request);
+    case 'warmup': {
+      const started = performance.now();
+      parseSource('warmup.ts', WARMUP_SOURCE);
+      return { type: 'warmup-done', parser: parserIdentity(), loadMs: performance.now() - started };
+    }
+    default:
+      return assertNever(request, 'worker request');
+  }
+}
+
+/**
+ * Parses every file of the batch. One file's exception fails that file only. All encoded ASTs are
+ * packed into one ArrayBuffer so the response crosses the thread boundary as one transfer.
+ */
+export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
+  const started = performance.now();
+  const outcomes: FileOutcome[] = [];
+  for (const file of request.files) {
+    try {
+      const text = decodeSourceText(file.buffer, file.offset, file.length);
+      const parsed = parseSource(file.path, text);
+      outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount });
+    } catch (error) {
+      outcomes.push({ type: 'failed', id: file.id, code: 'EWORKER', message: `parser threw: ${(error as Error).message}` });
+    }
+  }
+  return { type: 'parse-batch-result', outcomes: packAsts(outcomes), busyMs: performance.now() - started };
+}
+
+function packAsts(outcomes: FileOutcome[]): FileOutcome[] {
+  let total = 0;
+  for (const outcome of outcomes) if (outcome.type === 'parsed') total += outcome.ast.byteLength;
+  const packed = new Uint8Array(total);
+  let offset = 0;
+  return outcomes.map((outcome) => {
+    if (outcome.type !== 'parsed') return outcome;
+    packed.set(outcome.ast, offset);
+    const ast = packed.subarray(offset, offset + outcome.ast.byteLength);
+    offset += outcome.ast.byteLength;
+    return { ...outcome, ast };
+  });
+}
+
+/** The ArrayBuffers a response can transfer instead of copying. */
+export function transferablesOf(response: WorkerResponse): ArrayBuffer[] {
+  if (response.type !== 'parse-batch-result') return [];
+  const first = response.outcomes.find((outcome) => outcome.type === 'parsed');
+  return first && first.type === 'parsed' ? [first.ast.buffer as ArrayBuffer] : [];
+}
