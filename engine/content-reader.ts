@@ -26,6 +26,8 @@ export type ContentRead =
 export interface ContentReaderOptions {
   readonly maxFileSize: number;
   readonly validation: ReadValidation;
+  /** Wall clock in ns, compared with file times for the racy rule. @default wallClockNs */
+  readonly clock?: () => bigint;
 }
 
 const NUL = 0;
@@ -33,12 +35,14 @@ const NUL = 0;
 export class ContentReader {
   readonly #cache: ContentCache;
   readonly #options: ContentReaderOptions;
+  readonly #clock: () => bigint;
   /** Re-stamps: fingerprint changed, content did not (nothing re-parsed). */
   restamps = 0;
 
   constructor(cache: ContentCache, options: ContentReaderOptions) {
     this.#cache = cache;
     this.#options = options;
+    this.#clock = options.clock ?? wallClockNs;
   }
 
   /** Answers from L1 when the cached bytes are still the file's bytes, else reads the file. */
@@ -75,7 +79,7 @@ export class ContentReader {
       const stats = fs.fstatSync(fd, { bigint: true });
       if (stats.isDirectory()) return failed(Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
       const fingerprint = fingerprintOf(stats);
-      const racy = isRacy(fingerprint, wallClockNs());
+      const racy = isRacy(fingerprint, this.#clock());
       const size = Number(stats.size);
       if (size > this.#options.maxFileSize) {
         if (previous) this.#cache.delete(relativePath);

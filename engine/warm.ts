@@ -77,6 +77,8 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
 
   const inFlight = new Set<Promise<void>>();
   const maxInFlight = Math.max(1, ctx.pool.workers) * MAX_BATCHES_PER_WORKER;
+  // Content in flight stays pinned in L1: never pin more than L1 may hold below its pressure line.
+  const batchTargetBytes = Math.min(BATCH_TARGET_BYTES, Math.floor((ctx.content.budget * options.contentPressureThreshold) / (maxInFlight + 1)));
   let batch: PendingFile[] = [];
   let batchBytes = 0;
 
@@ -194,12 +196,16 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       if (pinned) ctx.content.pin(pinned);
       batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length }, key, pinned, revision });
       batchBytes += content.length;
-      if (batchBytes >= BATCH_TARGET_BYTES || batch.length >= BATCH_MAX_FILES) await flush();
+      if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
       if (found % 256 === 0) report();
     }
     if (stoppedBy === null) await flush();
-    else releaseUnsent(ctx, batch);
+  } catch (error) {
+    // Discovery rejects when aborted; any other walk error ends the walk, reported, not thrown.
+    if (request.signal?.aborted) stoppedBy = 'interrupted';
+    else warnings.push({ path: '.', message: `discovery stopped: ${(error as Error).message}` });
   } finally {
+    releaseUnsent(ctx, batch);
     await discovery.return(undefined);
     await Promise.all(inFlight);
   }
