@@ -11,7 +11,8 @@
  *   directly) is reported once, under the first path met in walk order. A link leading outside the
  *   root is reported as skipped (`symlink-outside-root`), a loop or a second link to a directory
  *   already walked as `symlink-loop`. Links are only reported when their name is a source file name
- *   or they point to a directory.
+ *   or they point to a directory. A directory reached directly after a link led the walk through it
+ *   is walked again (ignore files may rule differently on its own path), its files not reported twice.
  *
  * Order: entries sorted by name in byte (UTF-8) order within each directory, depth-first, pre-order.
  * The walk is iterative (an explicit stack, so any depth works) and streams: events are yielded as
@@ -107,7 +108,7 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
   if (rootListing.entries.some((entry) => entry.name === '.git' && entry.isDirectory())) {
     const exclude = await readIgnoreFile(path.join(rootReal, '.git', 'info', 'exclude'));
     if (exclude.error !== undefined) yield warning('.git/info/exclude', `cannot read: ${describe(exclude.error)}`);
-    else if (exclude.text !== undefined) layers.push(makeLayer('', [exclude.text]));
+    else if (exclude.text !== undefined) layers.push(new Layer('', [exclude.text]));
   }
   const stack: Frame[] = [];
   walk.visitedDirs.add(rootReal);
@@ -223,7 +224,7 @@ class Walk {
     if (listing.gitignoreError !== undefined) {
       yield warning(joinRel(rel, '.gitignore'), `cannot read: ${describe(listing.gitignoreError)}`);
     } else if (listing.gitignore !== undefined) {
-      layers = [...inherited, makeLayer(rel, [listing.gitignore])];
+      layers = [...inherited, new Layer(rel, [listing.gitignore])];
     }
     const items: Item[] = [];
     for (const entry of listing.entries) {
@@ -347,17 +348,43 @@ function joinRel(dir: string, name: string): string {
 // ---------------------------------------------------------------------------------------------
 // Ignore files
 
-/** The patterns of one ignore file, matched against paths relative to its directory. */
-interface Layer {
-  /** Root-relative directory holding the ignore file; '' for the root. */
-  readonly base: string;
-  readonly matcher: Ignore;
-  /** The pattern texts added to `matcher`, kept to derive a re-included variant. */
-  readonly patterns: readonly string[];
-}
+/**
+ * Tests made through one `ignore` matcher before it is replaced by a fresh one: `ignore` caches the
+ * result of every path it has seen (and of its parents), which would otherwise grow with the tree.
+ */
+const MATCHER_CACHE_LIMIT = 16_384;
 
-function makeLayer(base: string, patterns: readonly string[]): Layer {
-  return { base, matcher: ignore({ ignorecase: IGNORE_CASE }).add(patterns), patterns };
+/** The patterns of one ignore file, matched against paths relative to its directory. */
+class Layer {
+  #matcher: Ignore;
+  #tests = 0;
+
+  /**
+   * @param base root-relative directory holding the ignore file; '' for the root.
+   * @param patterns the texts of its patterns, kept to rebuild the matcher and to derive variants.
+   */
+  constructor(
+    readonly base: string,
+    readonly patterns: readonly string[],
+  ) {
+    this.#matcher = Layer.#compile(patterns);
+  }
+
+  /** Tests a root-relative path below `base` (with a trailing '/' for a directory). */
+  test(rel: string): { ignored: boolean; unignored: boolean } {
+    if (++this.#tests > MATCHER_CACHE_LIMIT) {
+      this.#matcher = Layer.#compile(this.patterns);
+      this.#tests = 0;
+    }
+    return this.#matcher.test(this.base === '' ? rel : rel.slice(this.base.length + 1));
+  }
+
+  static #compile(patterns: readonly string[]): Ignore {
+    const matcher = ignore({ ignorecase: IGNORE_CASE });
+    // One `add` per text: `ignore` splits a string into lines, but not the strings of an array.
+    for (const text of patterns) matcher.add(text);
+    return matcher;
+  }
 }
 
 type Verdict = 'ignored' | 'included' | 'reincluded';
@@ -365,9 +392,7 @@ type Verdict = 'ignored' | 'included' | 'reincluded';
 /** Git's rule: the deepest ignore file with a matching pattern decides; none matching means included. */
 function ignoreVerdict(layers: readonly Layer[], rel: string, directory: boolean): Verdict {
   for (let index = layers.length - 1; index >= 0; index--) {
-    const layer = layers[index]!;
-    const relative = layer.base === '' ? rel : rel.slice(layer.base.length + 1);
-    const result = layer.matcher.test(directory ? `${relative}/` : relative);
+    const result = layers[index]!.test(directory ? `${rel}/` : rel);
     if (result.ignored) return 'ignored';
     if (result.unignored) return directory ? 'reincluded' : 'included';
   }
@@ -383,9 +408,9 @@ function ignoreVerdict(layers: readonly Layer[], rel: string, directory: boolean
  */
 function deriveLayers(layers: readonly Layer[], dirRel: string): readonly Layer[] {
   return layers.map((layer) => {
+    if (!layer.test(`${dirRel}/`).ignored) return layer;
     const relative = layer.base === '' ? dirRel : dirRel.slice(layer.base.length + 1);
-    if (!layer.matcher.test(`${relative}/`).ignored) return layer;
-    return makeLayer(layer.base, [...layer.patterns, `!/${escapePattern(relative)}/`]);
+    return new Layer(layer.base, [...layer.patterns, `!/${escapePattern(relative)}/`]);
   });
 }
 
@@ -450,11 +475,9 @@ async function resolveExcludes(root: string, excludeDirs: readonly string[]): Pr
   for (const dir of excludeDirs) {
     const absolute = path.resolve(root, dir);
     resolved.add(absolute);
-    try {
-      resolved.add(await fsp.realpath(absolute));
-    } catch {
-      // Not there (yet): the path as given is all there is to match.
-    }
+    // A directory that is not there (yet) is matched by the path as given only.
+    const real = await fsp.realpath(absolute).catch(() => undefined);
+    if (real !== undefined) resolved.add(real);
   }
   return [...resolved];
 }
