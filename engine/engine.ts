@@ -151,7 +151,7 @@ export class Engine {
         if (outcome === undefined || outcome.type === 'failed') {
           throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
         }
-        record = { ast: outcome.ast.slice(), imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount };
+        record = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount };
         if (this.#clock.isCurrent(relative, revision)) this.#asts.set(key, record);
       } finally {
         if (pinned) this.#content.unpin(pinned);

@@ -16,13 +16,14 @@ export interface ParsePoolOptions {
   readonly settings: ParseSettings;
   /** Worker entry file. @default the built workers/worker.js */
   readonly workerFile?: string;
-  /** V8 young-generation size per worker, in MiB: parsing allocates many short-lived objects. */
+  /**
+   * V8 young-generation size per worker, in MiB. @default V8's own. Measured on the 2-core machine
+   * (bench notes in README): 48 and 192 MiB gave no faster warm than the default, 192 cost ~100 MB RSS.
+   */
   readonly youngGenerationMb?: number;
 }
 
 export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', 'workers', 'worker.js');
-/** 3 × a 64 MiB semi-space: the setting that measured fastest for parsing (MEASUREMENTS.md). */
-export const DEFAULT_YOUNG_GENERATION_MB = 192;
 
 export interface PoolStats {
   readonly workers: number;
@@ -68,7 +69,7 @@ export class ParsePool {
       maxThreads: workers,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
-      resourceLimits: { maxYoungGenerationSizeMb: this.#options.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB },
+      ...(this.#options.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: this.#options.youngGenerationMb } } : {}),
     });
     for (let i = 0; i < workers; i++) {
       // Best effort: a failed warm-up surfaces on the first real batch instead.
@@ -124,3 +125,4 @@ export class ParsePool {
 function workerFailure(file: SlabFileRef, error: unknown): FileOutcome {
   return { type: 'failed', id: file.id, code: 'EWORKER', message: `worker failed: ${(error as Error)?.message ?? String(error)}` };
 }
+

@@ -27,6 +27,8 @@ export const MAX_BATCHES_PER_WORKER = 2;
 /** Fraction of the memory limit at which budgets shrink, and at which the warm stops. */
 export const MEMORY_SHRINK_AT = 0.8;
 export const MEMORY_STOP_AT = 0.92;
+/** How often the warm samples the process's RSS. */
+export const RSS_SAMPLE_MS = 10;
 
 export interface WarmContext {
   readonly options: ResolvedOptions;
@@ -101,7 +103,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       // Content-addressed, but a file invalidated mid-parse is re-read by its next reader anyway:
       // dropping here keeps the rule "work older than the file's last invalidation is never stored".
       if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
-        ctx.asts.set(file.key, { ast: copyOut(outcome.ast), imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount });
+        ctx.asts.set(file.key, { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount });
       }
     }
     for (const file of byId.values()) {
@@ -110,10 +112,15 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     }
   };
 
+  let lastRssCheck = -Infinity;
   const checkLimits = (): void => {
     if (stoppedBy !== null) return;
+    const now = performance.now();
     if (request.signal?.aborted) stoppedBy = 'interrupted';
-    else if (performance.now() > deadline) stoppedBy = 'time-limit';
+    else if (now > deadline) stoppedBy = 'time-limit';
+    // Reading RSS costs a system call: sample it, don't ask per file.
+    if (now - lastRssCheck < RSS_SAMPLE_MS) return;
+    lastRssCheck = now;
     const rss = process.memoryUsage.rss();
     if (rss > peakRss) peakRss = rss;
     if (options.memoryLimit !== null && stoppedBy === null) {
@@ -240,11 +247,4 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
 function releaseUnsent(ctx: WarmContext, files: PendingFile[]): void {
   for (const file of files) if (file.pinned) ctx.content.unpin(file.pinned);
   files.length = 0;
-}
-
-/** Copies an AST out of a worker's batch buffer so L2's byte accounting is exact per entry. */
-function copyOut(ast: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(ast.byteLength);
-  copy.set(ast);
-  return copy;
 }

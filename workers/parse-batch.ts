@@ -26,8 +26,8 @@ export function handleRequest(request: WorkerRequest): WorkerResponse {
 }
 
 /**
- * Parses every file of the batch. One file's exception fails that file only. All encoded ASTs are
- * packed into one ArrayBuffer so the response crosses the thread boundary as one transfer.
+ * Parses every file of the batch. One file's exception fails that file only. Each encoded AST owns
+ * its ArrayBuffer exactly, so the response is transferred, not copied, and L2 accounts it exactly.
  */
 export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
   const started = performance.now();
@@ -41,26 +41,13 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
       outcomes.push({ type: 'failed', id: file.id, code: 'EWORKER', message: `parser threw: ${(error as Error).message}` });
     }
   }
-  return { type: 'parse-batch-result', outcomes: packAsts(outcomes), busyMs: performance.now() - started };
-}
-
-function packAsts(outcomes: FileOutcome[]): FileOutcome[] {
-  let total = 0;
-  for (const outcome of outcomes) if (outcome.type === 'parsed') total += outcome.ast.byteLength;
-  const packed = new Uint8Array(total);
-  let offset = 0;
-  return outcomes.map((outcome) => {
-    if (outcome.type !== 'parsed') return outcome;
-    packed.set(outcome.ast, offset);
-    const ast = packed.subarray(offset, offset + outcome.ast.byteLength);
-    offset += outcome.ast.byteLength;
-    return { ...outcome, ast };
-  });
+  return { type: 'parse-batch-result', outcomes, busyMs: performance.now() - started };
 }
 
 /** The ArrayBuffers a response can transfer instead of copying. */
 export function transferablesOf(response: WorkerResponse): ArrayBuffer[] {
   if (response.type !== 'parse-batch-result') return [];
-  const first = response.outcomes.find((outcome) => outcome.type === 'parsed');
-  return first && first.type === 'parsed' ? [first.ast.buffer as ArrayBuffer] : [];
+  const buffers: ArrayBuffer[] = [];
+  for (const outcome of response.outcomes) if (outcome.type === 'parsed') buffers.push(outcome.ast.buffer as ArrayBuffer);
+  return buffers;
 }
