@@ -263,16 +263,23 @@ describe('discoverSourceFiles', () => {
     fs.chmodSync(path.join(root, 'locked'), 0o000);
     let events: DiscoveryEvent[];
     if (process.getuid?.() === 0) {
-      // root reads anything: walk as `nobody` in a child process.
+      // root reads anything: walk as `nobody` in a child process, from a copy of the walker that
+      // `nobody` can read (the checkout itself may sit in a directory only root can enter).
       fs.chmodSync(root, 0o755);
+      const modules = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-walker-'));
+      fs.cpSync(path.join(__dirname, '..', 'engine', 'discovery.js'), path.join(modules, 'engine', 'discovery.js'));
+      fs.cpSync(path.join(__dirname, '..', 'shared', 'errors.js'), path.join(modules, 'shared', 'errors.js'));
+      fs.cpSync(path.dirname(require.resolve('ignore/package.json')), path.join(modules, 'node_modules', 'ignore'), { recursive: true });
+      for (const dir of [modules, path.join(modules, 'engine'), path.join(modules, 'shared'), path.join(modules, 'node_modules')]) fs.chmodSync(dir, 0o755);
       const script = `
-        const { discoverSourceFiles } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'discovery.js'))});
+        const { discoverSourceFiles } = require(${JSON.stringify(path.join(modules, 'engine', 'discovery.js'))});
         (async () => {
           const events = [];
           for await (const event of discoverSourceFiles(${JSON.stringify(root)}, ${JSON.stringify(DEFAULTS)})) events.push(event);
           process.stdout.write(JSON.stringify(events));
         })();`;
-      const child = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+      const child = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: os.tmpdir() });
+      fs.rmSync(modules, { recursive: true, force: true });
       expect(child.stderr).toBe('');
       events = JSON.parse(child.stdout) as DiscoveryEvent[];
     } else {
