@@ -10,7 +10,7 @@
  */
 import { SlabAllocator, type SlabRange } from '../shared/slab.js';
 import type { Fingerprint } from './fingerprint.js';
-import { LruList, type LruLinks } from './lru-list.js';
+import { SlotLru } from './slot-lru.js';
 import { LevelCounters, type LevelSnapshot } from './metrics.js';
 
 /** Bytes a file occupies in a slab, with what L1 knows about it. */
@@ -22,7 +22,7 @@ export interface ContentBytes {
   readonly fingerprint: Fingerprint;
 }
 
-export interface ContentEntry extends ContentBytes, LruLinks {
+export interface ContentEntry extends ContentBytes {
   readonly path: string;
   readonly range: SlabRange;
   hash: bigint;
@@ -47,8 +47,7 @@ export const AGGRESSIVE_TARGET = 0.9;
 
 export class ContentCache {
   readonly counters = new LevelCounters();
-  #entries = new Map<string, ContentEntry>();
-  #lru = new LruList<ContentEntry>();
+  #entries = new SlotLru<ContentEntry>();
   #allocator: SlabAllocator;
   #budget: number;
   #pressure: number;
@@ -88,18 +87,14 @@ export class ContentCache {
   /** Looks up an entry without validating it; counts a hit or a miss and touches LRU order. */
   get(path: string): ContentEntry | undefined {
     const entry = this.#entries.get(path);
-    if (entry === undefined) {
-      this.counters.misses++;
-      return undefined;
-    }
-    this.counters.hits++;
-    this.#lru.moveToFront(entry);
+    if (entry === undefined) this.counters.misses++;
+    else this.counters.hits++;
     return entry;
   }
 
   /** Looks up an entry without counting or touching it. */
   peek(path: string): ContentEntry | undefined {
-    return this.#entries.get(path);
+    return this.#entries.peek(path);
   }
 
   has(path: string): boolean {
@@ -149,11 +144,8 @@ export class ContentCache {
       racy,
       pins: 0,
       live: true,
-      lruPrev: null,
-      lruNext: null,
     };
     this.#entries.set(path, entry);
-    this.#lru.pushFront(entry);
     return entry;
   }
 
@@ -165,14 +157,14 @@ export class ContentCache {
 
   /** Removes an entry (invalidation). Its memory is freed now, or when its last pin is released. */
   delete(path: string): boolean {
-    const entry = this.#entries.get(path);
+    const entry = this.#entries.peek(path);
     if (entry === undefined) return false;
     this.#retire(entry);
     return true;
   }
 
   clear(): void {
-    for (const entry of [...this.#entries.values()]) this.#retire(entry);
+    for (const [, entry] of [...this.#entries.oldestFirst()]) this.#retire(entry);
   }
 
   pin(entry: ContentEntry): void {
@@ -198,12 +190,12 @@ export class ContentCache {
 
   /** Oldest first; for validation and tests. */
   pathsByRecency(): string[] {
-    return [...this.#lru.fromOldest()].map((entry) => entry.path);
+    return [...this.#entries.oldestFirst()].map(([path]) => path);
   }
 
   #evictDownTo(targetBytes: number): void {
     if (this.#usedBytes <= targetBytes) return;
-    for (const entry of this.#lru.fromOldest()) {
+    for (const [, entry] of this.#entries.oldestFirst()) {
       if (this.#usedBytes <= targetBytes) return;
       if (entry.pins === 0) {
         this.counters.evictions++;
@@ -213,7 +205,7 @@ export class ContentCache {
   }
 
   #evictOldestUnpinned(): boolean {
-    for (const entry of this.#lru.fromOldest()) {
+    for (const [, entry] of this.#entries.oldestFirst()) {
       if (entry.pins === 0) {
         this.counters.evictions++;
         this.#retire(entry);
@@ -225,7 +217,6 @@ export class ContentCache {
 
   #retire(entry: ContentEntry): void {
     this.#entries.delete(entry.path);
-    this.#lru.remove(entry);
     entry.live = false;
     if (entry.pins === 0) this.#free(entry);
   }
