@@ -4,9 +4,10 @@
  * for speed: one pass, typed arrays grown geometrically, one final buffer, no per-node allocation
  * besides the walk's own stack slots.
  *
- * The walk uses an explicit stack, never recursion: 10,000 nested parentheses must not overflow the
- * JavaScript stack here (if TypeScript's recursive parser overflows first, that RangeError belongs to
- * the caller of `createSourceFile`).
+ * The walk recurses through `ts.forEachChild` (the fastest way through TypeScript's tree) down to
+ * MAX_RECURSION_DEPTH, and continues below that with an explicit stack: 100,000-deep trees must not
+ * overflow the JavaScript stack here (if TypeScript's recursive parser overflows first, that
+ * RangeError belongs to the caller of `createSourceFile`).
  */
 import ts from 'typescript';
 import type { ImportKind, ImportRecord } from '../shared/imports.js';
@@ -100,7 +101,7 @@ function isStringLiteralLike(node: ts.Node | undefined): node is ts.StringLitera
   return node !== undefined && (node.kind === KIND_STRING_LITERAL || node.kind === KIND_NO_SUBSTITUTION_TEMPLATE);
 }
 
-function record(specifier: string, kind: ImportKind, typeOnly: boolean): ImportRecord {
+function importRecord(specifier: string, kind: ImportKind, typeOnly: boolean): ImportRecord {
   return { specifier, kind, typeOnly };
 }
 
@@ -117,10 +118,10 @@ function referenceRecords(sf: ts.SourceFile, into: ImportRecord[]): void {
     const path = paths[p];
     const type = types[t];
     if (path !== undefined && (type === undefined || path.pos <= type.pos)) {
-      into.push(record(path.fileName, 'reference', false));
+      into.push(importRecord(path.fileName, 'reference', false));
       p++;
     } else if (type !== undefined) {
-      into.push(record(type.fileName, 'reference', true));
+      into.push(importRecord(type.fileName, 'reference', true));
       t++;
     }
   }
@@ -140,7 +141,7 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
         // Clause-level `import type` only: `import { type X } from 'm'` still loads 'm' at run time
         // (under verbatimModuleSyntax it becomes `import {} from 'm'`), so it is not type-only.
         const typeOnly = declaration.importClause?.isTypeOnly === true;
-        into.push(record((declaration.moduleSpecifier as ts.StringLiteral).text, 'import', typeOnly));
+        into.push(importRecord((declaration.moduleSpecifier as ts.StringLiteral).text, 'import', typeOnly));
       }
       return;
     }
@@ -148,7 +149,7 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
       const declaration = node as ts.ExportDeclaration;
       const specifier = declaration.moduleSpecifier;
       if (specifier !== undefined && specifier.kind === KIND_STRING_LITERAL) {
-        into.push(record((specifier as ts.StringLiteral).text, 'export', declaration.isTypeOnly));
+        into.push(importRecord((specifier as ts.StringLiteral).text, 'export', declaration.isTypeOnly));
       }
       return;
     }
@@ -157,11 +158,11 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
       const callee = call.expression;
       if (callee.kind === KIND_IMPORT_KEYWORD || (callee.kind === KIND_META_PROPERTY && isImportDefer(callee as ts.MetaProperty))) {
         const first = call.arguments[0];
-        if (isStringLiteralLike(first)) into.push(record(first.text, 'dynamic-import', false));
+        if (isStringLiteralLike(first)) into.push(importRecord(first.text, 'dynamic-import', false));
       } else if (callee.kind === KIND_IDENTIFIER && call.arguments.length === 1 && (callee as ts.Identifier).text === 'require') {
         // Like TypeScript's own isRequireCall: a no-substitution template counts as a literal.
         const only = call.arguments[0];
-        if (isStringLiteralLike(only)) into.push(record(only.text, 'require', false));
+        if (isStringLiteralLike(only)) into.push(importRecord(only.text, 'require', false));
       }
       return;
     }
@@ -169,7 +170,7 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
       const declaration = node as ts.ImportEqualsDeclaration;
       const reference = declaration.moduleReference;
       if (reference.kind === KIND_EXTERNAL_MODULE_REFERENCE && reference.expression.kind === KIND_STRING_LITERAL) {
-        into.push(record((reference.expression as ts.StringLiteral).text, 'import-equals', declaration.isTypeOnly));
+        into.push(importRecord((reference.expression as ts.StringLiteral).text, 'import-equals', declaration.isTypeOnly));
       }
       return;
     }
@@ -177,7 +178,7 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
       const argument = (node as ts.ImportTypeNode).argument;
       if (argument.kind === KIND_LITERAL_TYPE) {
         const literal = (argument as ts.LiteralTypeNode).literal;
-        if (literal.kind === KIND_STRING_LITERAL) into.push(record((literal as ts.StringLiteral).text, 'import-type', true));
+        if (literal.kind === KIND_STRING_LITERAL) into.push(importRecord((literal as ts.StringLiteral).text, 'import-type', true));
       }
       return;
     }
@@ -187,73 +188,109 @@ function probeImport(node: ts.Node, probe: ImportProbe, into: ImportRecord[]): v
 }
 
 /**
- * Encodes `sf` (layout: shared/ast-format.ts) and extracts its module references, in one walk over
- * exactly the tree `ts.forEachChild` visits. Does not modify `sf`; parent pointers are not needed.
+ * Scratch columns reused across files (a worker parses one file at a time): no per-file allocation
+ * or regrowth once they have reached the size of the largest file seen.
  */
-export function encodeSourceFile(sf: ts.SourceFile): EncodedSourceFile {
-  let capacity = initialCapacity(sf.text.length);
-  let kinds = new Uint16Array(capacity);
-  let flags = new Uint32Array(capacity);
-  let poss = new Uint32Array(capacity);
-  let ends = new Uint32Array(capacity);
-  let subtreeEnds = new Uint32Array(capacity);
+let capacity = 0;
+let kinds = new Uint16Array(0);
+let flags = new Uint32Array(0);
+let poss = new Uint32Array(0);
+let ends = new Uint32Array(0);
+let subtreeEnds = new Uint32Array(0);
+let count = 0;
+let depth = 0;
+let imports: ImportRecord[] = [];
 
-  const imports: ImportRecord[] = [];
-  referenceRecords(sf, imports);
+/** Past this depth the walk leaves recursion for an explicit stack (deep trees never overflow). */
+const MAX_RECURSION_DEPTH = 400;
 
-  // Nodes still to visit (a pre-order stack: children pushed in reverse) and the depth of each.
-  const pending: ts.Node[] = [sf];
-  const pendingDepth: number[] = [0];
-  // Indices of the nodes on the path from the root to the node being visited; open[d] is at depth d.
+function ensureCapacity(needed: number): void {
+  if (needed <= capacity) return;
+  let next = Math.max(capacity * 2, 1024);
+  while (next < needed) next *= 2;
+  kinds = grow16(kinds, next);
+  flags = grow32(flags, next);
+  poss = grow32(poss, next);
+  ends = grow32(ends, next);
+  subtreeEnds = grow32(subtreeEnds, next);
+  capacity = next;
+}
+
+/** Records one node (pre-order) and probes it for a module reference; returns its index. */
+function record(node: ts.Node): number {
+  if (count === capacity) ensureCapacity(count + 1);
+  const index = count++;
+  const kind = node.kind;
+  kinds[index] = kind;
+  flags[index] = node.flags & ENCODED_FLAGS_MASK;
+  poss[index] = node.pos;
+  ends[index] = node.end;
+  const probe = IMPORT_PROBE_BY_KIND[kind];
+  if (probe !== undefined && probe !== ImportProbe.None) probeImport(node, probe, imports);
+  return index;
+}
+
+/** forEachChild callback: must return undefined (a truthy return stops TypeScript's iteration). */
+function visit(node: ts.Node): undefined {
+  const index = record(node);
+  if (++depth < MAX_RECURSION_DEPTH) forEachChild(node, visit);
+  else visitIteratively(node);
+  depth--;
+  subtreeEnds[index] = count;
+  return undefined;
+}
+
+/** The children of `parent` (already recorded), walked with an explicit stack. */
+function visitIteratively(parent: ts.Node): void {
+  // Nodes still to visit (pre-order: children pushed in reverse) with the depth of each, relative to parent.
+  const pending: ts.Node[] = [];
+  const pendingDepth: number[] = [];
+  // Indices of the open nodes on the path from parent's children to the current node.
   const open: number[] = [];
   const pushChild = (child: ts.Node): void => {
     pending.push(child);
   };
-  const probeTable = IMPORT_PROBE_BY_KIND;
-  const mask = ENCODED_FLAGS_MASK;
-  let count = 0;
-
-  while (pending.length > 0) {
-    const node = pending.pop()!;
-    const depth = pendingDepth.pop()!;
-    // Every open node at this depth or deeper has no more descendants: close its subtree.
-    while (open.length > depth) subtreeEnds[open.pop()!] = count;
-
-    if (count === capacity) {
-      capacity *= 2;
-      kinds = grow16(kinds, capacity);
-      flags = grow32(flags, capacity);
-      poss = grow32(poss, capacity);
-      ends = grow32(ends, capacity);
-      subtreeEnds = grow32(subtreeEnds, capacity);
-    }
-    const index = count++;
-    const kind = node.kind;
-    kinds[index] = kind;
-    flags[index] = node.flags & mask;
-    poss[index] = node.pos;
-    ends[index] = node.end;
-    open.push(index);
-
-    const probe = probeTable[kind];
-    if (probe !== undefined && probe !== ImportProbe.None) probeImport(node, probe, imports);
-
+  const pushChildrenOf = (node: ts.Node, childDepth: number): void => {
     const first = pending.length;
     forEachChild(node, pushChild);
     const last = pending.length;
-    if (last > first) {
-      // forEachChild yields children in order; the stack must pop them in order.
-      for (let lo = first, hi = last - 1; lo < hi; lo++, hi--) {
-        const swap = pending[lo]!;
-        pending[lo] = pending[hi]!;
-        pending[hi] = swap;
-      }
-      const childDepth = depth + 1;
-      for (let k = first; k < last; k++) pendingDepth.push(childDepth);
+    // forEachChild yields children in order; the stack must pop them in order.
+    for (let lo = first, hi = last - 1; lo < hi; lo++, hi--) {
+      const swap = pending[lo]!;
+      pending[lo] = pending[hi]!;
+      pending[hi] = swap;
     }
+    for (let k = first; k < last; k++) pendingDepth.push(childDepth);
+  };
+  pushChildrenOf(parent, 0);
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const nodeDepth = pendingDepth.pop()!;
+    // Every open node at this depth or deeper has no more descendants: close its subtree.
+    while (open.length > nodeDepth) subtreeEnds[open.pop()!] = count;
+    open.push(record(node));
+    pushChildrenOf(node, nodeDepth + 1);
   }
   while (open.length > 0) subtreeEnds[open.pop()!] = count;
+}
 
+/**
+ * Encodes `sf` (layout: shared/ast-format.ts) and extracts its module references, in one walk over
+ * exactly the tree `ts.forEachChild` visits. Does not modify `sf`; parent pointers are not needed.
+ * Not re-entrant (module-level scratch): one call at a time per thread, which is how workers run.
+ */
+export function encodeSourceFile(sf: ts.SourceFile): EncodedSourceFile {
+  ensureCapacity(initialCapacity(sf.text.length));
+  count = 0;
+  depth = 0;
+  const found: ImportRecord[] = [];
+  imports = found;
+  referenceRecords(sf, found);
+  try {
+    visit(sf);
+  } finally {
+    imports = [];
+  }
   const layout = layoutFor(count);
   const ast = new Uint8Array(layout.byteLength);
   const buffer = ast.buffer;
@@ -269,7 +306,7 @@ export function encodeSourceFile(sf: ts.SourceFile): EncodedSourceFile {
   new Uint32Array(buffer, layout.pos, count).set(poss.subarray(0, count));
   new Uint32Array(buffer, layout.end, count).set(ends.subarray(0, count));
   new Uint32Array(buffer, layout.subtreeEnd, count).set(subtreeEnds.subarray(0, count));
-  return { ast, imports, nodeCount: count };
+  return { ast, imports: found, nodeCount: count };
 }
 
 function grow16(array: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {
