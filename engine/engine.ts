@@ -80,7 +80,7 @@ export class Engine {
     this.#content = new ContentCache({ budget: o.contentBudget, pressureThreshold: o.contentPressureThreshold, aggressiveThreshold: o.contentAggressiveThreshold });
     this.#reader = new ContentReader(this.#content, { maxFileSize: o.maxFileSize, validation: o.readValidation });
     this.#asts = new AstCache({ budget: o.astBudget, maxEntries: o.astMaxEntries });
-    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, ...(workerFile ? { workerFile } : {}) });
+    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, entryCodec: null, ...(workerFile ? { workerFile } : {}) });
     this.#keyPrefix = astKeyPrefix(installedParser(), DEFAULT_PARSE_SETTINGS);
   }
 
@@ -147,7 +147,7 @@ export class Engine {
       const pinned = read.type === 'cached' ? read.entry : null;
       if (pinned) this.#content.pin(pinned);
       try {
-        const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length }]);
+        const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }]);
         if (outcome === undefined || outcome.type === 'failed') {
           throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
         }

@@ -5,7 +5,8 @@
  * EWORKER, and the pool (which replaces dead workers) carries on.
  */
 import * as path from 'node:path';
-import Piscina from 'piscina';
+import type Piscina from 'piscina';
+import type { CodecId } from '../native-bindings/lz4.js';
 import type { FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
 
 export type ParseExecutor = 'pool' | 'in-thread';
@@ -14,6 +15,8 @@ export interface ParsePoolOptions {
   readonly workers: number;
   readonly executor: ParseExecutor;
   readonly settings: ParseSettings;
+  /** Codec of the persisted entries workers build alongside each AST; null when nothing is persisted. */
+  readonly entryCodec: CodecId | null;
   /** Worker entry file. @default the built workers/worker.js */
   readonly workerFile?: string;
   /**
@@ -63,7 +66,10 @@ export class ParsePool {
       return;
     }
     const workers = this.#options.workers;
-    this.#piscina = new Piscina({
+    // Loaded on first use: a warm answered from the store never loads the pool.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const PiscinaPool = (require('piscina') as typeof import('piscina')).Piscina;
+    this.#piscina = new PiscinaPool({
       filename: this.#options.workerFile ?? DEFAULT_WORKER_FILE,
       minThreads: workers,
       maxThreads: workers,
@@ -80,7 +86,7 @@ export class ParsePool {
   /** Parses a batch; never rejects: every file gets an outcome. */
   async parse(files: readonly SlabFileRef[]): Promise<FileOutcome[]> {
     this.start();
-    const request: ParseBatchRequest = { type: 'parse-batch', settings: this.#options.settings, files };
+    const request: ParseBatchRequest = { type: 'parse-batch', settings: this.#options.settings, files, entryCodec: this.#options.entryCodec };
     try {
       return await this.#parseOnce(request);
     } catch (error) {

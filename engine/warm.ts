@@ -201,7 +201,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       ctx.pool.start();
       const pinned = read.type === 'cached' ? read.entry : null;
       if (pinned) ctx.content.pin(pinned);
-      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length }, key, pinned, revision });
+      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key }, key, pinned, revision });
       batchBytes += content.length;
       if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
       if (found % 256 === 0) report();

@@ -2,6 +2,7 @@
  * Every message between the coordinator and the parse workers. One discriminated union each way;
  * workers dispatch with an exhaustive switch. No `any` crosses the thread boundary.
  */
+import type { CodecId } from '../native-bindings/lz4.js';
 import type { ImportRecord } from './imports.js';
 
 /** Settings that change the parser's output. All of them go into the L2 key (engine/keys.ts). */
@@ -21,12 +22,16 @@ export interface SlabFileRef {
   readonly buffer: SharedArrayBuffer;
   readonly offset: number;
   readonly length: number;
+  /** The L2 key the result will be stored under (written into the persisted entry). */
+  readonly key: string;
 }
 
 export interface ParseBatchRequest {
   readonly type: 'parse-batch';
   readonly settings: ParseSettings;
   readonly files: readonly SlabFileRef[];
+  /** When set, each parsed file also comes back as a persisted entry written with this codec. */
+  readonly entryCodec: CodecId | null;
 }
 
 /** Loads the parser so the first real batch does not pay for it (sent while discovery runs). */
@@ -45,6 +50,8 @@ export interface ParsedOutcome {
   /** Number of syntax diagnostics; > 0 is still a parsed result. */
   readonly diagnostics: number;
   readonly nodeCount: number;
+  /** The persisted entry (shared/ast-entry.ts), compressed and checksummed here, off the coordinator. */
+  readonly entry: Uint8Array | null;
 }
 
 export interface FailedOutcome {

@@ -5,6 +5,7 @@
  */
 import { assertNever } from '../shared/errors.js';
 import type { FileOutcome, ParseBatchRequest, ParseBatchResponse, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
+import { encodeAstEntry } from '../shared/ast-entry.js';
 import { decodeSourceText } from '../shared/source-text.js';
 import { parserIdentity, parseSource } from './parse-source.js';
 
@@ -36,7 +37,8 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
     try {
       const text = decodeSourceText(file.buffer, file.offset, file.length);
       const parsed = parseSource(file.path, text);
-      outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount });
+      const entry = request.entryCodec === null ? null : encodeAstEntry(file.key, parsed, request.entryCodec);
+      outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount, entry });
     } catch (error) {
       outcomes.push({ type: 'failed', id: file.id, code: 'EWORKER', message: `parser threw: ${(error as Error).message}` });
     }
@@ -48,6 +50,14 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
 export function transferablesOf(response: WorkerResponse): ArrayBuffer[] {
   if (response.type !== 'parse-batch-result') return [];
   const buffers: ArrayBuffer[] = [];
-  for (const outcome of response.outcomes) if (outcome.type === 'parsed') buffers.push(outcome.ast.buffer as ArrayBuffer);
+  const add = (bytes: Uint8Array | null): void => {
+    // Only a buffer the view covers whole may move: transferring detaches all of it.
+    if (bytes !== null && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && Object.prototype.toString.call(bytes.buffer) === '[object ArrayBuffer]') buffers.push(bytes.buffer as ArrayBuffer);
+  };
+  for (const outcome of response.outcomes) {
+    if (outcome.type !== 'parsed') continue;
+    add(outcome.ast);
+    add(outcome.entry);
+  }
   return buffers;
 }
