@@ -21,7 +21,7 @@
  */
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import type { Dirent, Stats } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import * as path from 'node:path';
 import ignore from 'ignore';
 import type { Ignore } from 'ignore';
@@ -64,6 +64,8 @@ export interface DiscoveredFile {
   readonly absolutePath: string;
   /** Size in bytes when discovered. */
   readonly size: number;
+  /** The file's stat (of the target, for a link) at discovery, in nanoseconds: the restart path compares it with the index. */
+  readonly stats: BigIntStats;
 }
 
 export interface DiscoverySkipped {
@@ -193,9 +195,9 @@ interface Listing {
   readonly gitignoreError?: unknown;
 }
 
-type StatResult = { readonly ok: true; readonly stats: Stats } | { readonly ok: false; readonly error: unknown };
+type StatResult = { readonly ok: true; readonly stats: BigIntStats } | { readonly ok: false; readonly error: unknown };
 
-type LinkResult = { readonly ok: true; readonly target: string; readonly stats: Stats } | { readonly ok: false; readonly error: unknown };
+type LinkResult = { readonly ok: true; readonly target: string; readonly stats: BigIntStats } | { readonly ok: false; readonly error: unknown };
 
 class Walk {
   /** Realpaths of the directories walked so far (the root and the current ancestors included). */
@@ -203,7 +205,7 @@ class Walk {
   /** Synchronous file-system calls since the event loop last turned. */
   syncCalls = 0;
   /** Files reported so far, by inode per device (single-link files with a safe inode number). */
-  readonly #seenInodes = new Map<number, Set<number>>();
+  readonly #seenInodes = new Map<bigint, Set<bigint>>();
   /** Files reported so far, by realpath (the others: hard links, unsafe inode numbers). */
   readonly #seenPaths = new Set<string>();
 
@@ -265,8 +267,9 @@ class Walk {
     const { stats } = result;
     if (!stats.isFile()) return undefined; // replaced by something else since the listing
     if (!this.#firstVisit(real, stats)) return undefined;
-    if (stats.size > this.maxFileSize) return skipped(rel, 'too-large');
-    return { type: 'file', path: rel, absolutePath: real, size: stats.size };
+    const size = Number(stats.size);
+    if (size > this.maxFileSize) return skipped(rel, 'too-large');
+    return { type: 'file', path: rel, absolutePath: real, size, stats };
   }
 
   /** Resolves a symbolic link: a file event, a skip, or a directory frame pushed. */
@@ -325,8 +328,8 @@ class Walk {
   }
 
   /** Records a file as reported; false when it already was (reached before through another path). */
-  #firstVisit(real: string, stats: Stats): boolean {
-    if (stats.nlink === 1 && Number.isSafeInteger(stats.ino)) {
+  #firstVisit(real: string, stats: BigIntStats): boolean {
+    if (stats.nlink === 1n) {
       let inodes = this.#seenInodes.get(stats.dev);
       if (!inodes) this.#seenInodes.set(stats.dev, (inodes = new Set()));
       if (inodes.has(stats.ino)) return false;
@@ -454,7 +457,7 @@ async function readDirectory(dir: string): Promise<Listing> {
 
 function lstat(file: string): StatResult {
   try {
-    return { ok: true, stats: fs.lstatSync(file) };
+    return { ok: true, stats: fs.lstatSync(file, { bigint: true }) };
   } catch (error) {
     return { ok: false, error };
   }
@@ -463,7 +466,7 @@ function lstat(file: string): StatResult {
 function resolveLink(link: string): LinkResult {
   try {
     const target = fs.realpathSync.native(link);
-    return { ok: true, target, stats: fs.statSync(target) };
+    return { ok: true, target, stats: fs.statSync(target, { bigint: true }) };
   } catch (error) {
     return { ok: false, error };
   }

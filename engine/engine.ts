@@ -9,6 +9,7 @@ import type { ImportRecord } from '../shared/imports.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import { decodeSourceText } from '../shared/source-text.js';
 import { AstCache } from './ast-cache.js';
+import { AstPersistence, ENTRY_CODEC } from './ast-persistence.js';
 import { ContentCache, type ContentBytes } from './content-cache.js';
 import { ContentReader, type ContentRead } from './content-reader.js';
 import { EncodedAst } from './encoded-ast.js';
@@ -61,6 +62,7 @@ export interface EngineStats {
   readonly content: { readonly budget: number; readonly reservedBytes: number; readonly fragmentation: number; readonly restamps: number };
   readonly ast: { readonly budget: number };
   readonly pool: ReturnType<ParsePool['stats']>;
+  readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: ReturnType<AstPersistence['counters']> | null };
 }
 
 export class Engine {
@@ -71,6 +73,10 @@ export class Engine {
   readonly #pool: ParsePool;
   readonly #clock = new RevisionClock();
   readonly #keyPrefix: string;
+  readonly #env: NodeJS.ProcessEnv;
+  #persistence: AstPersistence | null = null;
+  #persistenceOpened = false;
+  readonly #warnings: { path: string; message: string }[] = [];
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -80,8 +86,9 @@ export class Engine {
     this.#content = new ContentCache({ budget: o.contentBudget, pressureThreshold: o.contentPressureThreshold, aggressiveThreshold: o.contentAggressiveThreshold });
     this.#reader = new ContentReader(this.#content, { maxFileSize: o.maxFileSize, validation: o.readValidation });
     this.#asts = new AstCache({ budget: o.astBudget, maxEntries: o.astMaxEntries });
-    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, entryCodec: null, ...(workerFile ? { workerFile } : {}) });
+    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, ...(workerFile ? { workerFile } : {}) });
     this.#keyPrefix = astKeyPrefix(installedParser(), DEFAULT_PARSE_SETTINGS);
+    this.#env = sources.env ?? process.env;
   }
 
   get root(): string {
@@ -91,6 +98,8 @@ export class Engine {
   /** Reads and parses every source file under the root into L1 and L2. Never throws for a file. */
   async warm(request: WarmOptions = {}): Promise<WarmReport> {
     this.#assertOpen();
+    const persistence = this.#openPersistence();
+    const warnings = this.#warnings.splice(0);
     return runWarm(
       {
         options: this.options,
@@ -100,7 +109,9 @@ export class Engine {
         pool: this.#pool,
         clock: this.#clock,
         keyPrefix: this.#keyPrefix,
-        excludeDirs: this.options.cacheDir ? [this.options.cacheDir] : [],
+        excludeDirs: [this.options.cacheDir, persistence?.dir].filter((dir): dir is string => typeof dir === 'string'),
+        persistence,
+        warnings,
       },
       request,
     );
@@ -142,17 +153,25 @@ export class Engine {
     const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
     const key = astKey(this.#keyPrefix, scriptKindName(relative), bytes.hash);
     let record = this.#asts.get(key);
+    const persistence = this.#openPersistence();
+    if (record === undefined && persistence !== null) {
+      record = persistence.load(key) ?? undefined;
+      if (record !== undefined) this.#asts.set(key, record);
+    }
     if (record === undefined) {
       const revision = this.#clock.now;
       const pinned = read.type === 'cached' ? read.entry : null;
       if (pinned) this.#content.pin(pinned);
       try {
-        const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }]);
+        const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence ? ENTRY_CODEC : null);
         if (outcome === undefined || outcome.type === 'failed') {
           throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
         }
         record = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount };
-        if (this.#clock.isCurrent(relative, revision)) this.#asts.set(key, record);
+        if (this.#clock.isCurrent(relative, revision)) {
+          this.#asts.set(key, record);
+          persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
+        }
       } finally {
         if (pinned) this.#content.unpin(pinned);
       }
@@ -189,6 +208,12 @@ export class Engine {
       content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
       ast: { budget: this.#asts.budget },
       pool: this.#pool.stats(),
+      disk: {
+        dir: this.#persistence?.dir ?? null,
+        bytes: this.#persistence?.diskBytes() ?? 0,
+        indexedFiles: this.#persistence?.indexSize ?? 0,
+        counters: this.#persistence?.counters() ?? null,
+      },
     };
   }
 
@@ -203,6 +228,15 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pool.close();
+    const persistence = this.#persistence;
+    this.#persistence = null;
+    if (persistence) {
+      try {
+        persistence.save();
+      } finally {
+        persistence.close();
+      }
+    }
     this.#content.clear();
     this.#asts.clear();
   }
@@ -221,6 +255,19 @@ export class Engine {
       case 'failed':
         throw new StrataError(read.code, `${relative}: ${read.message}`, relative);
     }
+  }
+
+  /** Opens the disk level on first need; an unusable cache directory is a warning, never fatal. */
+  #openPersistence(): AstPersistence | null {
+    if (!this.#persistenceOpened) {
+      this.#persistenceOpened = true;
+      if (this.options.persist) {
+        const opened = AstPersistence.open(this.options, this.#keyPrefix, this.#env);
+        this.#persistence = opened.persistence;
+        if (opened.warning !== null) this.#warnings.push({ path: '.', message: `running in memory: ${opened.warning}` });
+      }
+    }
+    return this.#persistence;
   }
 
   #assertOpen(): void {

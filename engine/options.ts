@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidOption } from '../shared/errors.js';
-import { HOUR_MS, MEBIBYTE, MINUTE_MS, parseDuration, parseSize } from './units.js';
+import { DAY_MS, HOUR_MS, MEBIBYTE, MINUTE_MS, parseDuration, parseSize } from './units.js';
 
 export type ProfileName = 'development' | 'production' | 'ci';
 export const PROFILE_NAMES: readonly ProfileName[] = ['development', 'production', 'ci'];
@@ -30,6 +30,10 @@ export interface StrataOptions {
   cacheDir?: string;
   /** Persist L2/L3 to the cache directory. @default true */
   persist?: boolean;
+  /** Bytes the cache directory may hold; least recently used packs go first. @default 1 GiB / 2 GiB / 512 MiB */
+  diskBudget?: number | string;
+  /** Packs unused for longer than this are removed. @default 30 days / 30 days / 7 days */
+  diskMaxAge?: number | string;
   /** L1 content budget in bytes (or "75MB"). @default profile: 75 / 150 / 50 MiB */
   contentBudget?: number | string;
   /** Fraction of the L1 budget past which LRU entries are evicted. @default 0.8 / 0.7 / 0.6 */
@@ -81,6 +85,8 @@ export interface ResolvedOptions {
   readonly profile: ProfileName;
   readonly cacheDir: string | null;
   readonly persist: boolean;
+  readonly diskBudget: number;
+  readonly diskMaxAge: number;
   readonly contentBudget: number;
   readonly contentPressureThreshold: number;
   readonly contentAggressiveThreshold: number;
@@ -124,6 +130,8 @@ const SHARED_DEFAULTS = {
 export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
   development: {
     ...SHARED_DEFAULTS,
+    diskBudget: 1024 * MEBIBYTE,
+    diskMaxAge: 30 * DAY_MS,
     contentBudget: 75 * MEBIBYTE,
     contentPressureThreshold: 0.8,
     contentAggressiveThreshold: 0.9,
@@ -140,6 +148,8 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
   },
   production: {
     ...SHARED_DEFAULTS,
+    diskBudget: 2048 * MEBIBYTE,
+    diskMaxAge: 30 * DAY_MS,
     contentBudget: 150 * MEBIBYTE,
     contentPressureThreshold: 0.7,
     contentAggressiveThreshold: 0.85,
@@ -156,6 +166,8 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
   },
   ci: {
     ...SHARED_DEFAULTS,
+    diskBudget: 512 * MEBIBYTE,
+    diskMaxAge: 7 * DAY_MS,
     contentBudget: 50 * MEBIBYTE,
     contentPressureThreshold: 0.6,
     contentAggressiveThreshold: 0.75,
@@ -205,6 +217,8 @@ const OPTION_SPECS: Readonly<Record<keyof StrataOptions, OptionSpec>> = {
   profile: { kind: 'enum', values: PROFILE_NAMES },
   cacheDir: { kind: 'path' },
   persist: { kind: 'boolean' },
+  diskBudget: { kind: 'size', min: 1 },
+  diskMaxAge: { kind: 'duration' },
   contentBudget: { kind: 'size', min: 1 },
   contentPressureThreshold: { kind: 'fraction' },
   contentAggressiveThreshold: { kind: 'fraction' },

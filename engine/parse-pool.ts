@@ -15,8 +15,6 @@ export interface ParsePoolOptions {
   readonly workers: number;
   readonly executor: ParseExecutor;
   readonly settings: ParseSettings;
-  /** Codec of the persisted entries workers build alongside each AST; null when nothing is persisted. */
-  readonly entryCodec: CodecId | null;
   /** Worker entry file. @default the built workers/worker.js */
   readonly workerFile?: string;
   /**
@@ -83,10 +81,13 @@ export class ParsePool {
     }
   }
 
-  /** Parses a batch; never rejects: every file gets an outcome. */
-  async parse(files: readonly SlabFileRef[]): Promise<FileOutcome[]> {
+  /**
+   * Parses a batch; never rejects: every file gets an outcome. With `entryCodec`, workers also build
+   * each file's persisted entry (compressing off the coordinator).
+   */
+  async parse(files: readonly SlabFileRef[], entryCodec: CodecId | null = null): Promise<FileOutcome[]> {
     this.start();
-    const request: ParseBatchRequest = { type: 'parse-batch', settings: this.#options.settings, files, entryCodec: this.#options.entryCodec };
+    const request: ParseBatchRequest = { type: 'parse-batch', settings: this.#options.settings, files, entryCodec };
     try {
       return await this.#parseOnce(request);
     } catch (error) {

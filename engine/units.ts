@@ -18,6 +18,7 @@ const DURATION_UNITS: Record<string, number> = {
   m: 60_000,
   min: 60_000,
   h: 3_600_000,
+  d: 86_400_000,
 };
 
 /** "75MB", "1.5 GiB", "4096" (bytes) → bytes; undefined when not a size. MB means MiB, as in the predecessor. */
@@ -41,3 +42,4 @@ export function parseDuration(text: string): number | undefined {
 export const MEBIBYTE = MiB;
 export const HOUR_MS = 3_600_000;
 export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;

@@ -8,7 +8,9 @@ import type { FileFailure, FileSkip } from '../shared/errors.js';
 import type { FileOutcome, SlabFileRef } from '../shared/protocol.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import type { AstCache } from './ast-cache.js';
+import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
 import type { ContentBytes, ContentCache, ContentEntry } from './content-cache.js';
+import type { Fingerprint } from './fingerprint.js';
 import type { ContentReader } from './content-reader.js';
 import { discoverSourceFiles } from './discovery.js';
 import { astKey, type AstKey } from './keys.js';
@@ -39,6 +41,10 @@ export interface WarmContext {
   readonly clock: RevisionClock;
   readonly keyPrefix: string;
   readonly excludeDirs: readonly string[];
+  /** The disk level; null when persistence is off or unavailable. */
+  readonly persistence: AstPersistence | null;
+  /** Problems met before the warm (e.g. an unusable cache directory), reported with it. */
+  readonly warnings: readonly { readonly path: string; readonly message: string }[];
 }
 
 export interface WarmProgress {
@@ -56,6 +62,8 @@ export interface WarmRequest {
 interface PendingFile {
   readonly ref: SlabFileRef;
   readonly key: AstKey;
+  readonly fingerprint: Fingerprint;
+  readonly hash: bigint;
   readonly pinned: ContentEntry | null;
   readonly revision: Revision;
 }
@@ -66,10 +74,15 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   const deadline = options.warmTimeLimit === null ? Infinity : startedAt + options.warmTimeLimit;
   const failed: FileFailure[] = [];
   const skipped: FileSkip[] = [];
-  const warnings: { path: string; message: string }[] = [];
+  const warnings: { path: string; message: string }[] = [...ctx.warnings];
+  const persistence = ctx.persistence;
+  const entryCodec = persistence ? ENTRY_CODEC : null;
+  /** Files met by this walk: index records of the others are dropped when the walk completes. */
+  const seen = new Set<string>();
   let found = 0;
   let parsed = 0;
   let fromMemory = 0;
+  let fromDisk = 0;
   let parseErrors = 0;
   let bytes = 0;
   let peakRss = process.memoryUsage.rss();
@@ -84,7 +97,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   let batch: PendingFile[] = [];
   let batchBytes = 0;
 
-  const done = (): number => parsed + fromMemory + failed.length + skipped.length;
+  const done = (): number => parsed + fromMemory + fromDisk + failed.length + skipped.length;
   const report = (): void => request.onProgress?.({ found, done: done() });
 
   const store = (files: PendingFile[], outcomes: FileOutcome[]): void => {
@@ -104,6 +117,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       // dropping here keeps the rule "work older than the file's last invalidation is never stored".
       if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
         ctx.asts.set(file.key, { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount });
+        persistence?.remember(file.ref.path, file.fingerprint, file.hash, file.key, outcome.entry);
       }
     }
     for (const file of byId.values()) {
@@ -140,7 +154,10 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     batchBytes = 0;
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
     const task = ctx.pool
-      .parse(files.map((file) => file.ref))
+      .parse(
+        files.map((file) => file.ref),
+        entryCodec,
+      )
       .then((outcomes) => store(files, outcomes))
       .finally(() => {
         inFlight.delete(task);
@@ -179,6 +196,15 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
           break;
       }
       found++;
+      if (persistence) {
+        seen.add(event.path);
+        // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
+        if (persistence.unchanged(event.path, event.stats) !== undefined) {
+          fromDisk++;
+          bytes += event.size;
+          continue;
+        }
+      }
       const revision = ctx.clock.now;
       const read = ctx.reader.read(event.path, event.absolutePath);
       if (read.type === 'skipped') {
@@ -192,8 +218,16 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       const content: ContentBytes = read.type === 'cached' ? read.entry : read.content;
       bytes += content.length;
       const key = astKey(ctx.keyPrefix, scriptKindName(event.path), content.hash);
-      if (ctx.asts.get(key) !== undefined) {
+      const inMemory = ctx.asts.get(key);
+      if (inMemory !== undefined) {
         fromMemory++;
+        persistence?.rememberRecord(event.path, content.fingerprint, content.hash, key, inMemory);
+        continue;
+      }
+      if (persistence?.has(key)) {
+        // Same content as a stored entry (touched, freshly cloned, restored cache): re-stamp only.
+        fromDisk++;
+        persistence.remember(event.path, content.fingerprint, content.hash, key, null);
         continue;
       }
       // The first miss starts the threads, so workers load the parser while discovery goes on;
@@ -201,7 +235,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       ctx.pool.start();
       const pinned = read.type === 'cached' ? read.entry : null;
       if (pinned) ctx.content.pin(pinned);
-      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key }, key, pinned, revision });
+      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key }, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision });
       batchBytes += content.length;
       if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
       if (found % 256 === 0) report();
@@ -217,6 +251,16 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     await Promise.all(inFlight);
   }
   checkLimits();
+  let diskBytes = 0;
+  if (persistence) {
+    if (stoppedBy === null) persistence.retain(seen);
+    try {
+      persistence.save();
+      diskBytes = persistence.diskBytes();
+    } catch (error) {
+      warnings.push({ path: persistence.dir, message: `could not save the cache: ${(error as Error).message}` });
+    }
+  }
   const handled = done();
   const durationMs = performance.now() - startedAt;
   return {
@@ -225,14 +269,14 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     profile: options.profile,
     files: handled,
     parsed,
-    fromCache: fromMemory,
+    fromCache: fromMemory + fromDisk,
     fromMemory,
-    fromDisk: 0,
+    fromDisk,
     failed,
     skipped,
     parseErrors,
     bytes,
-    diskBytes: 0,
+    diskBytes,
     durationMs,
     filesPerSec: durationMs > 0 ? (handled / durationMs) * 1000 : 0,
     workers: ctx.pool.workers,
@@ -248,3 +292,4 @@ function releaseUnsent(ctx: WarmContext, files: PendingFile[]): void {
   for (const file of files) if (file.pinned) ctx.content.unpin(file.pinned);
   files.length = 0;
 }
+

@@ -4,7 +4,8 @@
  * Decoding validates every field's shape: a cache file is untrusted data.
  */
 import { decodePlainData, encodePlainData } from '../engine/store/safe-msgpack.js';
-import { lz4Compress, lz4Decompress, type CodecId } from '../native-bindings/lz4.js';
+import type { CodecId } from '../native-bindings/lz4.js';
+import { HEADER_NODE_COUNT, HEADER_WORDS, layoutFor } from './ast-format.js';
 import { decodeEntry, encodeEntry } from './entry-format.js';
 import { StrataError } from './errors.js';
 import type { ImportKind, ImportRecord } from './imports.js';
@@ -16,13 +17,27 @@ export interface AstEntryRecord {
   readonly nodeCount: number;
 }
 
-/** Version of the envelope's shape (independent of the entry header's version). */
-const META_VERSION = 1;
+type Lz4 = typeof import('../native-bindings/lz4.js');
+let lz4Module: Lz4 | undefined;
+/** Loaded on first use: a restart that reads no entry never loads the codec. */
+function lz4(): Lz4 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (lz4Module ??= require('../native-bindings/lz4.js') as Lz4);
+}
+
+/**
+ * Version of the envelope's shape (independent of the entry header's version). Version 2: the
+ * payload's pos, end and subtreeEnd columns are stored as small differences (pos from the previous
+ * node's pos, end from the node's pos, subtreeEnd from the node's index), which lz4 compresses far
+ * better than absolute offsets; kinds and flags are stored as they are.
+ */
+const META_VERSION = 2;
 const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export', 'dynamic-import', 'require', 'import-equals', 'import-type', 'reference']);
 
 export function encodeAstEntry(key: string, record: AstEntryRecord, codec: CodecId): Uint8Array {
   const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.imports.map((i) => [i.specifier, i.kind, i.typeOnly])]);
-  const payload = codec === 'lz4-block-v1' ? lz4Compress(record.ast) : record.ast;
+  const columns = toDeltaColumns(record.ast);
+  const payload = codec === 'lz4-block-v1' ? lz4().lz4Compress(columns) : columns;
   return encodeEntry({ key, codec, meta, payload, rawLength: record.ast.byteLength });
 }
 
@@ -39,9 +54,46 @@ export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
     if (typeof specifier !== 'string' || typeof kind !== 'string' || !IMPORT_KINDS.has(kind) || typeof typeOnly !== 'boolean') throw corrupt('import record');
     return { specifier, kind: kind as ImportKind, typeOnly };
   });
-  const decoded = entry.codec === 'lz4-block-v1' ? lz4Decompress(entry.payload, entry.rawLength) : entry.payload;
+  const decoded = entry.codec === 'lz4-block-v1' ? lz4().lz4Decompress(entry.payload, entry.rawLength) : entry.payload;
   if (decoded.byteLength !== entry.rawLength) throw corrupt('payload length');
-  return { ast: ownedCopy(decoded), imports, diagnostics, nodeCount };
+  const ast = ownedCopy(decoded);
+  fromDeltaColumns(ast);
+  return { ast, imports, diagnostics, nodeCount };
+}
+
+/** The columns of an encoded AST; null when the bytes are too short to hold what they declare. */
+function columnsOf(ast: Uint8Array): { pos: Uint32Array; end: Uint32Array; subtreeEnd: Uint32Array } | null {
+  if (ast.byteLength < HEADER_WORDS * 4 || ast.byteOffset % 4 !== 0) return null;
+  const nodeCount = new Uint32Array(ast.buffer, ast.byteOffset, HEADER_WORDS)[HEADER_NODE_COUNT]!;
+  const layout = layoutFor(nodeCount);
+  if (layout.byteLength > ast.byteLength) return null;
+  const column = (offset: number): Uint32Array => new Uint32Array(ast.buffer, ast.byteOffset + offset, nodeCount);
+  return { pos: column(layout.pos), end: column(layout.end), subtreeEnd: column(layout.subtreeEnd) };
+}
+
+function toDeltaColumns(ast: Uint8Array): Uint8Array {
+  const copy = ast.slice();
+  const columns = columnsOf(copy);
+  if (columns === null) return copy; // not a valid encoding: EncodedAst.decode refuses it on load
+  const { pos, end, subtreeEnd } = columns;
+  for (let i = pos.length - 1; i >= 0; i--) {
+    end[i] = (end[i]! - pos[i]!) >>> 0;
+    subtreeEnd[i] = (subtreeEnd[i]! - i) >>> 0;
+    if (i > 0) pos[i] = (pos[i]! - pos[i - 1]!) >>> 0;
+  }
+  return copy;
+}
+
+/** Inverse of toDeltaColumns, in place. Garbage stays garbage: EncodedAst.decode validates. */
+function fromDeltaColumns(ast: Uint8Array): void {
+  const columns = columnsOf(ast);
+  if (columns === null) return;
+  const { pos, end, subtreeEnd } = columns;
+  for (let i = 0; i < pos.length; i++) {
+    if (i > 0) pos[i] = (pos[i]! + pos[i - 1]!) >>> 0;
+    end[i] = (end[i]! + pos[i]!) >>> 0;
+    subtreeEnd[i] = (subtreeEnd[i]! + i) >>> 0;
+  }
 }
 
 function isCount(value: unknown): value is number {

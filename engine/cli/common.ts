@@ -27,3 +27,13 @@ export async function machineFor(options: StrataOptions): Promise<MachineInfo> {
   const memory = await si.mem();
   return { cores: host.cores, totalMemoryBytes: memory.total };
 }
+
+/** The options every command shares, from its positional root and common flags. */
+export function optionsFromCommon(root: string | undefined, flags: CommonFlags): StrataOptions {
+  const chosenRoot = root ?? flags.root;
+  return {
+    ...(chosenRoot !== undefined ? { root: chosenRoot } : {}),
+    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
+    ...(flags.profile !== undefined ? { profile: flags.profile as StrataOptions['profile'] } : {}),
+  };
+}

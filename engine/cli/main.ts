@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../../shared/errors.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { log } from './output.js';
+import { registerClear } from './clear-command.js';
 import { registerWarm, UsageError } from './warm-command.js';
 
 const startedAt = performance.now();
@@ -24,9 +25,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => process.stdout.write(text), writeErr: (text) => process.stderr.write(text) });
-  registerWarm(program, startedAt, (code) => {
+  const setExit = (code: number): void => {
     exitCode = code;
-  });
+  };
+  registerWarm(program, startedAt, setExit);
+  registerClear(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

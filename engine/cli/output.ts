@@ -2,7 +2,6 @@
  * Where the CLI writes: with --json, stdout carries only JSON; logs and progress go to stderr,
  * progress only on a TTY.
  */
-import { SingleBar } from 'cli-progress';
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
@@ -21,6 +20,8 @@ const SILENT: Progress = { update: () => undefined, stop: () => undefined };
 
 export function createProgress(enabled: boolean): Progress {
   if (!enabled || !process.stderr.isTTY) return SILENT;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
   const bar = new SingleBar({
     stream: process.stderr,
     format: 'warming [{bar}] {value}/{total} files | {rate} files/s',

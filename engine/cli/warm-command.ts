@@ -5,7 +5,7 @@ import type { StrataOptions } from '../options.js';
 import type { WarmReport } from '../warm-report.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import { createProgress, formatBytes, log, printJson } from './output.js';
-import { commonOptions, machineFor, type CommonFlags } from './common.js';
+import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 
 interface WarmFlags extends CommonFlags {
   workers?: string;
@@ -28,7 +28,7 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .option('--include <dir...>', 'walk into directories skipped by default (node_modules)');
   commonOptions(command).action(async (root: string | undefined, flags: WarmFlags) => {
     const options: StrataOptions = {
-      ...(await resolveCommon(root, flags)),
+      ...optionsFromCommon(root, flags),
       ...(flags.workers !== undefined ? { workers: flagNumber('--workers', flags.workers) } : {}),
       ...(flags.memoryLimit !== undefined ? { memoryLimit: `${flagNumber('--memory-limit', flags.memoryLimit)}MiB` } : {}),
       ...(flags.timeLimit !== undefined ? { warmTimeLimit: `${flagNumber('--time-limit', flags.timeLimit)}s` } : {}),
@@ -55,14 +55,6 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
       await engine.close();
     }
   });
-}
-
-async function resolveCommon(root: string | undefined, flags: CommonFlags): Promise<StrataOptions> {
-  return {
-    ...((root ?? flags.root) !== undefined ? { root: (root ?? flags.root)! } : {}),
-    ...(flags.cacheDir !== undefined ? { cacheDir: flags.cacheDir } : {}),
-    ...(flags.profile !== undefined ? { profile: flags.profile as StrataOptions['profile'] } : {}),
-  };
 }
 
 function flagNumber(flag: string, value: string): number {

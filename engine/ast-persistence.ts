@@ -1,0 +1,205 @@
+/**
+ * The glue between L2 and the disk store: which file maps to which persisted entry (the root's
+ * index), which entries this run wrote, and loading an entry back as an AST record.
+ *
+ * Restart rule (DESIGN.md): a file whose fingerprint equals its index record is answered from disk
+ * without reading it; a changed fingerprint with the same content hash is re-stamped (a fresh clone,
+ * a restored CI cache, `touch`); only changed content is re-parsed. Entries are verified (checksum,
+ * key, shape) when loaded: a corrupt one is counted, forgotten and rebuilt, never served.
+ */
+import type { BigIntStats } from 'node:fs';
+import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../shared/ast-entry.js';
+import { isStrataError } from '../shared/errors.js';
+import type { CodecId } from '../native-bindings/lz4.js';
+import { isRacy, wallClockNs, type Fingerprint } from './fingerprint.js';
+import type { AstKey } from './keys.js';
+import type { ResolvedOptions } from './options.js';
+import { DiskStore } from './store/disk-store.js';
+import type { PackLocation } from './store/packs.js';
+import type { IndexRecord, RootIndex } from './store/root-index.js';
+
+/** Entries are written as a pack once this many bytes are waiting (one fsync per pack). */
+export const FLUSH_BYTES = 8 * 1024 * 1024;
+/** The codec persisted entries are written with. */
+export const ENTRY_CODEC: CodecId = 'lz4-block-v1';
+/**
+ * Last-access times on disk are kept to this resolution: an unchanged tree warmed again within it
+ * rewrites nothing (the index is only saved when something changed).
+ */
+export const ACCESS_RESOLUTION_MS = 3_600_000;
+/** A racy record stores this mtime so that it never matches and the next run re-hashes the file. */
+const NEVER_MATCHES = -1n;
+
+export interface PersistenceCounters {
+  readonly loaded: number;
+  readonly corruptEntries: number;
+  readonly missingEntries: number;
+}
+
+export class AstPersistence {
+  readonly #store: DiskStore;
+  readonly #index: RootIndex;
+  /** Where each key's entry lives: from the index, plus what this run flushed. */
+  readonly #locations = new Map<string, PackLocation>();
+  /** Files whose entry is appended but not flushed yet: their index record waits for its location. */
+  readonly #waiting = new Map<string, Omit<IndexRecord, 'location'>>();
+  /** Keys appended to the store but not flushed yet. */
+  readonly #pendingKeys = new Set<string>();
+  #pendingBytes = 0;
+  /** The index differs from what is on disk. */
+  #dirty = false;
+  #loaded = 0;
+  #corruptEntries = 0;
+  #missingEntries = 0;
+
+  private constructor(store: DiskStore, index: RootIndex) {
+    this.#store = store;
+    this.#index = index;
+    for (const record of index.values()) this.#locations.set(record.key, record.location);
+  }
+
+  /** Opens the store for the root; null (with a warning) when no usable cache directory exists. */
+  static open(options: ResolvedOptions, keyPrefix: string, env: NodeJS.ProcessEnv = process.env): { persistence: AstPersistence | null; warning: string | null; dir: string | null } {
+    const opened = DiskStore.open({ root: options.root, cacheDir: options.cacheDir, env, keyPrefix, maxBytes: options.diskBudget, maxAgeMs: options.diskMaxAge });
+    if (opened.store === null) return { persistence: null, warning: opened.warning, dir: null };
+    return { persistence: new AstPersistence(opened.store, opened.store.loadIndex()), warning: null, dir: opened.store.dir };
+  }
+
+  get dir(): string {
+    return this.#store.dir;
+  }
+
+  /** The record for a file whose stat still matches it exactly (answer from disk without reading). */
+  unchanged(path: string, stats: BigIntStats): IndexRecord | undefined {
+    const record = this.#index.get(path);
+    if (record === undefined) return undefined;
+    const same = record.mtimeNs === stats.mtimeNs && record.ctimeNs === stats.ctimeNs && record.size === Number(stats.size) && record.ino === stats.ino && record.dev === stats.dev;
+    if (!same || !this.#locations.has(record.key)) return undefined;
+    const now = Date.now();
+    if (now - record.lastAccessMs > ACCESS_RESOLUTION_MS) {
+      this.#index.set(path, { ...record, lastAccessMs: now });
+      this.#dirty = true;
+    }
+    return record;
+  }
+
+  /** True when an entry for this key is on disk (or waiting to be flushed). */
+  has(key: AstKey): boolean {
+    return this.#locations.has(key) || this.#pendingKeys.has(key);
+  }
+
+  /**
+   * Records that `path` now has this content and key. `entry` is the persisted form when the
+   * key has none on disk yet (a fresh parse); a key already stored is only referenced.
+   */
+  remember(path: string, fingerprint: Fingerprint, contentHash: bigint, key: AstKey, entry: Uint8Array | null): void {
+    const stamp = {
+      size: Number(fingerprint.size),
+      mtimeNs: isRacy(fingerprint, wallClockNs()) ? NEVER_MATCHES : fingerprint.mtimeNs,
+      ctimeNs: fingerprint.ctimeNs,
+      ino: fingerprint.ino,
+      dev: fingerprint.dev,
+      contentHash: contentHash.toString(16).padStart(16, '0'),
+      key,
+      lastAccessMs: Date.now(),
+    };
+    const location = this.#locations.get(key);
+    this.#dirty = true;
+    if (location !== undefined) {
+      this.#index.set(path, { ...stamp, location });
+      return;
+    }
+    if (entry === null) return; // nothing to point at: the next run parses it again
+    if (!this.#pendingKeys.has(key)) {
+      this.#store.append(key, entry);
+      this.#pendingKeys.add(key);
+      this.#pendingBytes += entry.byteLength;
+    }
+    this.#waiting.set(path, stamp);
+    if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Persists an AST already in memory (an entry built here, off the usual worker path). */
+  rememberRecord(path: string, fingerprint: Fingerprint, contentHash: bigint, key: AstKey, record: AstEntryRecord): void {
+    const entry = this.has(key) ? null : encodeAstEntry(key, record, ENTRY_CODEC);
+    this.remember(path, fingerprint, contentHash, key, entry);
+  }
+
+  /** Loads and verifies a key's entry; null when absent or corrupt (then forgotten and counted). */
+  load(key: AstKey): AstEntryRecord | null {
+    if (this.#pendingKeys.has(key)) this.flush();
+    const location = this.#locations.get(key);
+    if (location === undefined) return null;
+    const bytes = this.#store.read(location);
+    if (bytes === null) {
+      this.#missingEntries++;
+      this.#forget(key);
+      return null;
+    }
+    try {
+      const record = decodeAstEntry(bytes, key);
+      this.#loaded++;
+      return record;
+    } catch (error) {
+      if (!isStrataError(error) || error.code !== 'ECORRUPT') throw error;
+      this.#corruptEntries++;
+      this.#forget(key);
+      return null;
+    }
+  }
+
+  /** Drops index records of files that no longer exist. */
+  retain(paths: ReadonlySet<string>): void {
+    for (const path of [...this.#index.keys()]) {
+      if (!paths.has(path)) {
+        this.#index.delete(path);
+        this.#dirty = true;
+      }
+    }
+  }
+
+  /** Writes waiting entries as one pack (one fsync) and points their files' records at it. */
+  flush(): void {
+    if (this.#pendingKeys.size === 0) return;
+    const locations = this.#store.flush();
+    for (const [key, location] of locations) this.#locations.set(key, location);
+    for (const [path, stamp] of this.#waiting) {
+      const location = this.#locations.get(stamp.key);
+      if (location !== undefined) this.#index.set(path, { ...stamp, location });
+    }
+    this.#waiting.clear();
+    this.#pendingKeys.clear();
+    this.#pendingBytes = 0;
+  }
+
+  /** Flushes, saves the index and keeps the directory within its bounds. */
+  save(): void {
+    this.flush();
+    if (!this.#dirty) return;
+    this.#store.saveIndex(this.#index);
+    this.#store.enforceBounds();
+    this.#dirty = false;
+  }
+
+  diskBytes(): number {
+    return this.#store.diskBytes();
+  }
+
+  counters(): PersistenceCounters & DiskStore['counters'] {
+    return { ...this.#store.counters, loaded: this.#loaded, corruptEntries: this.#corruptEntries + this.#store.counters.corruptEntries, missingEntries: this.#missingEntries };
+  }
+
+  get indexSize(): number {
+    return this.#index.size;
+  }
+
+  close(): void {
+    this.#store.close();
+  }
+
+  #forget(key: string): void {
+    this.#dirty = true;
+    this.#locations.delete(key);
+    for (const [path, record] of this.#index) if (record.key === key) this.#index.delete(path);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * `strata clear`: deletes a cache directory, and only one that is provably Strata's. Refused (with
+ * `StrataError('EINVALIDOPTION')` naming `cacheDir`) for `/`, the home directory, the root, any
+ * directory containing the root or the home directory, and any directory without the marker file.
+ * Symbolic links are resolved first, so a link cannot smuggle a refused directory past the checks.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StrataError } from '../../shared/errors.js';
+import { hasMarker, isMissing, MARKER_FILE, STORE_LOCK_NAME } from './layout.js';
+import { FileLock } from './lock.js';
+
+/** How long clear waits for a writer's lock before clearing anyway (everything written is atomic). */
+const CLEAR_LOCK_WAIT_MS = 5_000;
+
+export interface ClearOptions {
+  /** The root the cache belongs to (never deleted). */
+  readonly root: string;
+  /** The home directory (never deleted). @default os.homedir() */
+  readonly home?: string;
+}
+
+export interface ClearResult {
+  /** The directory (real path) that was looked at. */
+  readonly dir: string;
+  /** False when there was no such directory. */
+  readonly cleared: boolean;
+  /** Files and bytes removed. */
+  readonly files: number;
+  readonly bytes: number;
+}
+
+function refuse(dir: string, reason: string): StrataError {
+  return new StrataError(
+    'EINVALIDOPTION',
+    `Invalid value for option "cacheDir": refusing to clear ${JSON.stringify(dir)}: ${reason}. Accepted: a Strata cache directory (one carrying ${MARKER_FILE}) that is not /, the home directory, the root, or a directory containing either.`,
+    'cacheDir',
+  );
+}
+
+function realOrResolved(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch (error) {
+    if (isMissing(error)) return path.resolve(dir);
+    throw error;
+  }
+}
+
+/** True when `ancestor` is `target` or a directory above it. */
+function contains(ancestor: string, target: string): boolean {
+  const relative = path.relative(ancestor, target);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+function measure(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      bytes += fs.lstatSync(path.join(entry.parentPath, entry.name)).size;
+      files++;
+    } catch (error) {
+      if (!isMissing(error)) throw error; // removed meanwhile by another process: not ours to count
+    }
+  }
+  return { files, bytes };
+}
+
+/** Deletes the cache directory `dir` after the checks above. Throws `EINVALIDOPTION` when refused. */
+export function clearCacheDir(dir: string, options: ClearOptions): ClearResult {
+  const resolved = path.resolve(dir);
+  let real: string;
+  try {
+    real = fs.realpathSync(resolved);
+  } catch (error) {
+    if (isMissing(error)) return { dir: resolved, cleared: false, files: 0, bytes: 0 };
+    throw error;
+  }
+  if (path.parse(real).root === real) throw refuse(real, 'it is the file-system root');
+  const home = realOrResolved(options.home ?? os.homedir());
+  const root = realOrResolved(options.root);
+  if (real === home) throw refuse(real, 'it is the home directory');
+  if (real === root) throw refuse(real, 'it is the root itself');
+  if (contains(real, root)) throw refuse(real, 'it contains the root');
+  if (contains(real, home)) throw refuse(real, 'it contains the home directory');
+  if (!fs.statSync(real).isDirectory()) throw refuse(real, 'it is not a directory');
+  if (!hasMarker(real)) throw refuse(real, `it does not carry Strata's marker file ${MARKER_FILE}`);
+
+  const lock = new FileLock(real, STORE_LOCK_NAME);
+  lock.acquire(CLEAR_LOCK_WAIT_MS); // best effort: writers rename atomically into folders that vanish
+  try {
+    const { files, bytes } = measure(real);
+    fs.rmSync(real, { recursive: true, force: true });
+    return { dir: real, cleared: true, files, bytes };
+  } finally {
+    lock.release();
+  }
+}

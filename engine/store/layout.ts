@@ -1,0 +1,153 @@
+/**
+ * The on-disk layout of a Strata cache directory, and the few file-system primitives every store
+ * module shares (owner-only modes, atomic replace, directory fsync).
+ *
+ * ```
+ * <cache dir>/                          0o700
+ *   STRATA_CACHE_DIR.json               marker: { tool: "strata", formatVersion, note }
+ *   store.lock                          advisory lock (index writes, bounds, clear), see lock.ts
+ *   packs/                              0o700
+ *     <time36>-<pid36>-<random>.pack    immutable pack files (packs.ts)
+ *     <name>.pack.<random>.tmp          a pack being written (never read as a pack)
+ *   indexes/                            0o700
+ *     <indexId>.idx                     one per root (root-index.ts)
+ *     <indexId>.idx.<random>.tmp        an index being written
+ *     <indexId>.idx.<time36>.corrupt    a quarantined index (reclaimed first by the bound)
+ * ```
+ *
+ * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
+ * user's source, readable by its owner only.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Version of the directory layout; written into the marker. */
+export const STORE_FORMAT_VERSION = 1;
+/** The marker file: a directory without it is never used by `clear` and never adopted blindly. */
+export const MARKER_FILE = 'STRATA_CACHE_DIR.json';
+/** What the marker's `tool` field says. */
+export const MARKER_TOOL = 'strata';
+export const PACKS_DIR = 'packs';
+export const INDEXES_DIR = 'indexes';
+/** The lock that serialises index writes, bound enforcement and clear. */
+export const STORE_LOCK_NAME = 'store';
+export const PACK_SUFFIX = '.pack';
+export const INDEX_SUFFIX = '.idx';
+export const TEMP_SUFFIX = '.tmp';
+export const CORRUPT_SUFFIX = '.corrupt';
+/** Mode of every directory the store creates. */
+export const DIR_MODE = 0o700;
+/** Mode of every file the store creates. */
+export const FILE_MODE = 0o600;
+
+/** The marker's content. */
+export interface MarkerContent {
+  readonly tool: typeof MARKER_TOOL;
+  readonly formatVersion: number;
+  readonly note: string;
+}
+
+export function markerContent(): MarkerContent {
+  return { tool: MARKER_TOOL, formatVersion: STORE_FORMAT_VERSION, note: 'Cache directory of Strata (@strata-cache/engine). Safe to delete; `strata clear` does.' };
+}
+
+/** True when `dir` holds a regular marker file naming Strata. Never throws. */
+export function hasMarker(dir: string): boolean {
+  const file = path.join(dir, MARKER_FILE);
+  try {
+    if (!fs.lstatSync(file).isFile()) return false;
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { tool?: unknown };
+    return typeof parsed === 'object' && parsed !== null && parsed.tool === MARKER_TOOL;
+  } catch {
+    return false; // missing, unreadable or not JSON: not a marker we can trust
+  }
+}
+
+/** True for the errno codes that mean "the path is not there". */
+export function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Creates `dir` (one level) with {@link DIR_MODE} if missing, and tightens an existing one we own. */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const stat = fs.statSync(dir);
+  if (!stat.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+  // mkdir's mode is filtered by the umask; an existing directory may be looser. Tighten ours.
+  if ((stat.mode & 0o777) !== DIR_MODE && stat.uid === process.getuid?.()) fs.chmodSync(dir, DIR_MODE);
+}
+
+/** A name no other process or call will pick: time, pid and randomness. */
+export function uniqueToken(): string {
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/** fsyncs a directory so a rename inside it survives a power loss. Best effort where unsupported. */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch (error) {
+    if (isMissing(error)) return; // the directory went away (cleared): nothing left to make durable
+    throw error;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch (error) {
+    // Some file systems refuse fsync on a directory (EINVAL/EISDIR); the rename is still atomic.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF') throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes all of `chunks` to `fd`, looping over short writes. */
+export function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
+  for (const chunk of chunks) {
+    let done = 0;
+    while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+  }
+}
+
+/**
+ * Replaces `file` atomically: writes a temporary file beside it (`O_EXCL`, {@link FILE_MODE}),
+ * fsyncs it once, renames it over `file` and fsyncs the directory. A crash at any point leaves
+ * either the old file or the new one, plus at most a `*.tmp` file that nothing reads.
+ */
+export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
+  const temp = `${file}.${crypto.randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
+  let open = true;
+  let renamed = false;
+  try {
+    writeAll(fd, chunks);
+    fs.fsyncSync(fd);
+    open = false;
+    fs.closeSync(fd);
+    fs.renameSync(temp, file);
+    renamed = true;
+  } finally {
+    // Close at most once: after a close, the same descriptor number may belong to another thread.
+    if (open) fs.closeSync(fd);
+    if (!renamed) unlinkIfPresent(temp);
+  }
+  fsyncDir(path.dirname(file));
+}
+
+/** Removes a file; a file that is already gone is fine. */
+export function unlinkIfPresent(file: string): boolean {
+  try {
+    fs.unlinkSync(file);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}

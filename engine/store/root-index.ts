@@ -1,0 +1,481 @@
+/**
+ * The per-root index: root-relative path → stat fingerprint, content hash, L2 key and the location
+ * of the entry record. A restart stats each file and compares with its record; only files whose
+ * content changed are parsed again.
+ *
+ * File `indexes/<indexId>.idx`:
+ *
+ * ```
+ * offset  size     field (little-endian)
+ * 0       4        INDEX_MAGIC "SIDX"
+ * 4       8        checksum: XXH64 of bytes [12, end)
+ * 12      2        INDEX_FORMAT_VERSION
+ * 14      2        reserved, 0
+ * 16      4        meta length
+ * 20      4        record count n
+ * 24      …        meta: one plain MessagePack map (safe-msgpack.ts):
+ *                    keyPrefix  string    the caller's parser/format identity; another one loads as empty
+ *                    root       string    the root relative to the cache directory (informational)
+ *                    packs      string[]  distinct pack names (packOf indexes into it)
+ *                    textBytes  number    length of the text column
+ *                  zero padding to a multiple of 8, then the columns, each 8-aligned:
+ *         32n      stamps: u64 × 4 per record: mtimeNs, ctimeNs (two's complement), ino, dev
+ *         32n      numbers: f64 × 4 per record: size, location offset, location length, lastAccessMs
+ *         4n       packOf: u32 per record
+ *         12n      textLengths: u32 × 3 per record, the UTF-16 lengths of its path, key, content hash
+ *         text     UTF-8 of every record's path, key and content hash, concatenated
+ * ```
+ *
+ * The file must be exactly as long as these parts. Columns (not one map per record) because the
+ * restart path reads this in a fresh process: typed columns are viewed in place (no copy, no
+ * parse), and all strings come from one native UTF-8 decode, sliced (decoding 30,000 MessagePack
+ * strings one by one cost ~60 ms cold, measured). Typed columns are in the platform's byte order,
+ * little-endian on every supported platform.
+ *
+ * A load never throws for the file's content: a checksum, format or structure mismatch moves the
+ * file aside (`*.corrupt`, reclaimed first by the bound) and answers an empty index, counted.
+ * Saves are atomic (temporary file, fsync, rename, directory fsync).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { xxh64, xxh64String } from '../../native-bindings/hash.js';
+import { StrataError } from '../../shared/errors.js';
+import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic } from './layout.js';
+import { isPackName, type PackLocation } from './packs.js';
+import { decodePlainData, encodePlainData } from './safe-msgpack.js';
+
+/** Version of the index layout. Bump on any change; an index of another version loads as empty. */
+export const INDEX_FORMAT_VERSION = 1;
+/** The bytes `S`, `I`, `D`, `X` as a little-endian u32. */
+export const INDEX_MAGIC = 0x58444953;
+const OFFSET_MAGIC = 0;
+const OFFSET_CHECKSUM = 4;
+const OFFSET_VERSION = 12;
+const OFFSET_META_LENGTH = 16;
+const OFFSET_COUNT = 20;
+/** The checksum covers the file from the version field to the end. */
+const CHECKSUMMED_FROM = OFFSET_VERSION;
+/** Size of the fixed header; the meta starts here. */
+export const INDEX_HEADER_BYTES = 24;
+/** Columns start at multiples of this. */
+const COLUMN_ALIGNMENT = 8;
+
+/** u64 stamp columns per record, in this order. */
+const STAMP_COLUMNS = 4;
+const STAMP_MTIME = 0;
+const STAMP_CTIME = 1;
+const STAMP_INO = 2;
+const STAMP_DEV = 3;
+/** f64 number columns per record, in this order. */
+const NUMBER_COLUMNS = 4;
+const NUMBER_SIZE = 0;
+const NUMBER_OFFSET = 1;
+const NUMBER_LENGTH = 2;
+const NUMBER_LAST_ACCESS = 3;
+/** Strings per record in the text column, in this order. */
+const STRINGS_PER_RECORD = 3;
+const STRING_PATH = 0;
+const STRING_KEY = 1;
+const STRING_HASH = 2;
+const WORD_BYTES = 8;
+const U32_BYTES = 4;
+
+/** What the index remembers about one file. */
+export interface IndexRecord {
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+  readonly dev: bigint;
+  /** XXH64 of the content, 16 lowercase hex characters. */
+  readonly contentHash: string;
+  /** The L2 key (an `AstKey`) of the file's entry. */
+  readonly key: string;
+  /** Where the entry record lives. */
+  readonly location: PackLocation;
+  /** When the entry was last used (ms since the epoch). */
+  readonly lastAccessMs: number;
+}
+
+/** Root-relative path (with `/`) → record. */
+export type RootIndex = Map<string, IndexRecord>;
+
+/** How a load went. */
+export type IndexLoadStatus =
+  | 'loaded' // the index was read and validated
+  | 'missing' // no index for this root yet
+  | 'other-prefix' // written for another parser/format identity: ignored, overwritten by the next save
+  | 'other-version' // written by another index format version: ignored, reclaimed by the bound
+  | 'corrupt'; // failed validation: moved aside and counted
+
+export interface IndexLoad {
+  readonly records: RootIndex;
+  readonly status: IndexLoadStatus;
+  /** 1 when the index was corrupt (and moved aside), else 0. */
+  readonly corrupt: number;
+}
+
+function realpathOrResolve(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch (error) {
+    if (isMissing(error)) return path.resolve(dir);
+    throw error;
+  }
+}
+
+/** The root's path relative to the cache directory, with `/` separators. */
+export function rootPathRelativeTo(cacheDir: string, root: string): string {
+  const relative = path.relative(realpathOrResolve(cacheDir), realpathOrResolve(root));
+  return (relative === '' ? '.' : relative).split(path.sep).join('/');
+}
+
+/**
+ * The id of a root's index in a cache directory: XXH64 of the root's path RELATIVE TO THE CACHE
+ * DIRECTORY. A cache directory that moves together with its tree (a fresh clone at another absolute
+ * path, with the cache restored at the same place relative to it: the usual CI cache) therefore finds
+ * the same index, and its root-relative paths and content hashes decide what is reused. One cache
+ * directory holds one index per root.
+ */
+export function indexIdFor(cacheDir: string, root: string): string {
+  return xxh64String(rootPathRelativeTo(cacheDir, root));
+}
+
+function align(value: number): number {
+  return Math.ceil(value / COLUMN_ALIGNMENT) * COLUMN_ALIGNMENT;
+}
+
+/** Byte offsets of each column, from the meta length, the record count and the text length. */
+function columnLayout(metaLength: number, count: number, textBytes: number): { stamps: number; numbers: number; packOf: number; textLengths: number; text: number; end: number } {
+  const stamps = align(INDEX_HEADER_BYTES + metaLength);
+  const numbers = stamps + count * STAMP_COLUMNS * WORD_BYTES;
+  const packOf = numbers + count * NUMBER_COLUMNS * WORD_BYTES;
+  const textLengths = packOf + count * U32_BYTES;
+  const text = textLengths + count * STRINGS_PER_RECORD * U32_BYTES;
+  return { stamps, numbers, packOf, textLengths, text, end: text + textBytes };
+}
+
+/** Encodes an index file. */
+export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): Uint8Array {
+  const count = records.size;
+  const strings: string[] = new Array<string>(count * STRINGS_PER_RECORD);
+  const packs: string[] = [];
+  const packIds = new Map<string, number>();
+  let i = 0;
+  for (const [file, record] of records) {
+    const t = i * STRINGS_PER_RECORD;
+    strings[t + STRING_PATH] = file;
+    strings[t + STRING_KEY] = record.key;
+    strings[t + STRING_HASH] = record.contentHash;
+    if (!packIds.has(record.location.pack)) {
+      packIds.set(record.location.pack, packs.length);
+      packs.push(record.location.pack);
+    }
+    i++;
+  }
+  const text = Buffer.from(strings.join(''), 'utf8');
+  const meta = encodePlainData({ keyPrefix, root: rootPath, packs, textBytes: text.length });
+  const layout = columnLayout(meta.length, count, text.length);
+  const bytes = new Uint8Array(layout.end);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(OFFSET_MAGIC, INDEX_MAGIC, true);
+  view.setUint16(OFFSET_VERSION, INDEX_FORMAT_VERSION, true);
+  view.setUint32(OFFSET_META_LENGTH, meta.length, true);
+  view.setUint32(OFFSET_COUNT, count, true);
+  bytes.set(meta, INDEX_HEADER_BYTES);
+  const stamps = new BigUint64Array(bytes.buffer, layout.stamps, count * STAMP_COLUMNS);
+  const numbers = new Float64Array(bytes.buffer, layout.numbers, count * NUMBER_COLUMNS);
+  const packOf = new Uint32Array(bytes.buffer, layout.packOf, count);
+  const textLengths = new Uint32Array(bytes.buffer, layout.textLengths, count * STRINGS_PER_RECORD);
+  i = 0;
+  for (const [file, record] of records) {
+    const s = i * STAMP_COLUMNS;
+    stamps[s + STAMP_MTIME] = BigInt.asUintN(64, record.mtimeNs);
+    stamps[s + STAMP_CTIME] = BigInt.asUintN(64, record.ctimeNs);
+    stamps[s + STAMP_INO] = BigInt.asUintN(64, record.ino);
+    stamps[s + STAMP_DEV] = BigInt.asUintN(64, record.dev);
+    const n = i * NUMBER_COLUMNS;
+    numbers[n + NUMBER_SIZE] = record.size;
+    numbers[n + NUMBER_OFFSET] = record.location.offset;
+    numbers[n + NUMBER_LENGTH] = record.location.length;
+    numbers[n + NUMBER_LAST_ACCESS] = record.lastAccessMs;
+    packOf[i] = packIds.get(record.location.pack) as number;
+    const t = i * STRINGS_PER_RECORD;
+    textLengths[t + STRING_PATH] = file.length;
+    textLengths[t + STRING_KEY] = record.key.length;
+    textLengths[t + STRING_HASH] = record.contentHash.length;
+    i++;
+  }
+  bytes.set(text, layout.text);
+  view.setBigUint64(OFFSET_CHECKSUM, xxh64(bytes.subarray(CHECKSUMMED_FROM)), true);
+  return bytes;
+}
+
+/** A decoded index: its records, or the fact that it belongs to another prefix or version. */
+export type IndexDecode =
+  | { readonly status: 'loaded'; readonly records: RootIndex; readonly keyPrefix: string }
+  | { readonly status: 'other-prefix'; readonly keyPrefix: string }
+  | { readonly status: 'other-version'; readonly version: number };
+
+function corrupt(what: string): StrataError {
+  return new StrataError('ECORRUPT', `Corrupt index: ${what}`);
+}
+
+/** Reads the index format version from a header, or `null` when `bytes` is not an index header. */
+export function indexVersionOf(bytes: Uint8Array): number | null {
+  if (bytes.length < INDEX_HEADER_BYTES) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return view.getUint32(OFFSET_MAGIC, true) === INDEX_MAGIC ? view.getUint16(OFFSET_VERSION, true) : null;
+}
+
+/**
+ * Validates and decodes an index file. Throws `StrataError('ECORRUPT')` for anything that is not a
+ * complete, checksummed index of consistent lengths and well-formed records. Typed columns are
+ * viewed in place when `bytes` starts 8-aligned in its buffer (else copied once).
+ */
+export function decodeIndex(input: Uint8Array, expectedPrefix: string): IndexDecode {
+  const version = indexVersionOf(input);
+  if (version === null) throw corrupt(input.length < INDEX_HEADER_BYTES ? `${input.length} bytes is shorter than the header` : 'bad magic');
+  // Another version may checksum differently: it is ignored (and reclaimed by the bound), not judged.
+  if (version !== INDEX_FORMAT_VERSION) return { status: 'other-version', version };
+  const bytes = input.byteOffset % COLUMN_ALIGNMENT === 0 ? input : input.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (xxh64(bytes.subarray(CHECKSUMMED_FROM)) !== view.getBigUint64(OFFSET_CHECKSUM, true)) throw corrupt('checksum mismatch');
+  const metaLength = view.getUint32(OFFSET_META_LENGTH, true);
+  const count = view.getUint32(OFFSET_COUNT, true);
+  if (INDEX_HEADER_BYTES + metaLength > bytes.length) throw corrupt('meta runs past the end');
+  const meta = decodePlainData(bytes.subarray(INDEX_HEADER_BYTES, INDEX_HEADER_BYTES + metaLength), 'index');
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || meta instanceof Uint8Array) throw corrupt('meta is not a map');
+  const fields = meta as Record<string, unknown>;
+  const keyPrefix = fields.keyPrefix;
+  if (typeof keyPrefix !== 'string') throw corrupt('keyPrefix is not a string');
+  if (keyPrefix !== expectedPrefix) return { status: 'other-prefix', keyPrefix };
+  const textBytes = fields.textBytes;
+  if (typeof textBytes !== 'number' || !Number.isSafeInteger(textBytes) || textBytes < 0) throw corrupt('textBytes is not a natural number');
+  const packs = fields.packs;
+  if (!Array.isArray(packs) || !packs.every((pack) => typeof pack === 'string' && isPackName(pack))) throw corrupt('packs is not a list of pack names');
+  const layout = columnLayout(metaLength, count, textBytes);
+  if (layout.end !== bytes.length) throw corrupt(`parts add up to ${layout.end} bytes, the file has ${bytes.length}`);
+
+  const base = bytes.byteOffset;
+  const columns: Columns = {
+    // Times are signed (before 1970 is possible), ids unsigned: two views of the same column.
+    times: new BigInt64Array(bytes.buffer, base + layout.stamps, count * STAMP_COLUMNS),
+    ids: new BigUint64Array(bytes.buffer, base + layout.stamps, count * STAMP_COLUMNS),
+    numbers: new Float64Array(bytes.buffer, base + layout.numbers, count * NUMBER_COLUMNS),
+    packOf: new Uint32Array(bytes.buffer, base + layout.packOf, count),
+    textLengths: new Uint32Array(bytes.buffer, base + layout.textLengths, count * STRINGS_PER_RECORD),
+    textStarts: new Uint32Array(count),
+    text: Buffer.from(bytes.buffer, base + layout.text, textBytes).toString('utf8'),
+    packs: packs as string[],
+  };
+  validateColumns(columns, count);
+  return { status: 'loaded', records: new ColumnarRootIndex(columns, count), keyPrefix };
+}
+
+/** The decoded columns of an index, shared by its not-yet-materialised records. */
+interface Columns {
+  readonly times: BigInt64Array;
+  readonly ids: BigUint64Array;
+  readonly numbers: Float64Array;
+  readonly packOf: Uint32Array;
+  readonly textLengths: Uint32Array;
+  /** Filled by validation: where each record's strings start in `text`. */
+  readonly textStarts: Uint32Array;
+  readonly text: string;
+  readonly packs: readonly string[];
+}
+
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_A = 0x61;
+const CHAR_F = 0x66;
+const CONTENT_HASH_LENGTH = 16;
+
+/**
+ * Checks every record without allocating anything per record: text lengths add up, content hashes
+ * are 16 lowercase hex digits, pack ids are in range, numbers are natural (and the length positive).
+ */
+function validateColumns(columns: Columns, count: number): void {
+  const { text, textLengths, textStarts, numbers, packOf, packs } = columns;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    textStarts[i] = at;
+    const t = i * STRINGS_PER_RECORD;
+    at += (textLengths[t + STRING_PATH] as number) + (textLengths[t + STRING_KEY] as number);
+    const hashLength = textLengths[t + STRING_HASH] as number;
+    if (hashLength !== CONTENT_HASH_LENGTH || at + hashLength > text.length) throw corrupt(`record ${i}: content hash length`);
+    for (let c = at; c < at + hashLength; c++) {
+      const code = text.charCodeAt(c);
+      if (!((code >= CHAR_0 && code <= CHAR_9) || (code >= CHAR_A && code <= CHAR_F))) throw corrupt(`record ${i}: content hash is not lowercase hex`);
+    }
+    at += hashLength;
+    if ((packOf[i] as number) >= packs.length) throw corrupt(`record ${i}: pack id out of range`);
+    const n = i * NUMBER_COLUMNS;
+    const size = numbers[n + NUMBER_SIZE] as number;
+    const offset = numbers[n + NUMBER_OFFSET] as number;
+    const length = numbers[n + NUMBER_LENGTH] as number;
+    if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length <= 0 || !Number.isFinite(numbers[n + NUMBER_LAST_ACCESS] as number)) {
+      throw corrupt(`record ${i}: numbers out of range`);
+    }
+  }
+  if (at !== text.length) throw corrupt('text lengths do not add up');
+}
+
+/**
+ * A loaded index: a real `Map` of path → record whose records are built from the file's columns on
+ * first access (`get`, iteration, `forEach`), then kept. Loading therefore costs one path string and
+ * one map slot per record; the record objects (with their BigInts) cost only when asked for, which a
+ * restart does once per file that still exists. Records are plain objects, so spreading or copying
+ * one is safe; `set`, `delete`, `has`, `size`, `keys` and `clear` are Map's own.
+ *
+ * Not-yet-built slots hold the record's row number: code that bypasses the overrides
+ * (`Map.prototype.get.call`, `structuredClone`) would see it. Copy with `new Map(index)` instead.
+ */
+export class ColumnarRootIndex extends Map<string, IndexRecord> {
+  readonly #columns: Columns;
+  /** The last device id built: one BigInt shared by the whole tree instead of one per record. */
+  #dev = 0n;
+
+  constructor(columns: Columns, count: number) {
+    super();
+    this.#columns = columns;
+    const { text, textLengths, textStarts } = columns;
+    for (let i = 0; i < count; i++) {
+      const start = textStarts[i] as number;
+      super.set(text.slice(start, start + (textLengths[i * STRINGS_PER_RECORD + STRING_PATH] as number)), i as unknown as IndexRecord);
+    }
+    if (super.size !== count) throw corrupt('duplicate paths');
+  }
+
+  override get(path: string): IndexRecord | undefined {
+    const value = super.get(path) as IndexRecord | number | undefined;
+    return typeof value === 'number' ? this.#build(path, value) : value;
+  }
+
+  override forEach(callback: (value: IndexRecord, key: string, map: Map<string, IndexRecord>) => void, thisArg?: unknown): void {
+    for (const [path, record] of this.entries()) callback.call(thisArg, record, path, this);
+  }
+
+  override *entries(): MapIterator<[string, IndexRecord]> {
+    for (const [path, value] of super.entries() as MapIterator<[string, IndexRecord | number]>) {
+      yield [path, typeof value === 'number' ? this.#build(path, value) : value];
+    }
+  }
+
+  override *values(): MapIterator<IndexRecord> {
+    for (const [, record] of this.entries()) yield record;
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, IndexRecord]> {
+    return this.entries();
+  }
+
+  #build(path: string, row: number): IndexRecord {
+    const { times, ids, numbers, packOf, packs, text, textLengths, textStarts } = this.#columns;
+    const t = row * STRINGS_PER_RECORD;
+    const keyStart = (textStarts[row] as number) + (textLengths[t + STRING_PATH] as number);
+    const hashStart = keyStart + (textLengths[t + STRING_KEY] as number);
+    const n = row * NUMBER_COLUMNS;
+    const s = row * STAMP_COLUMNS;
+    const mtimeNs = times[s + STAMP_MTIME] as bigint;
+    const ctimeNs = times[s + STAMP_CTIME] as bigint;
+    if (ids[s + STAMP_DEV] !== this.#dev) this.#dev = ids[s + STAMP_DEV] as bigint;
+    const record: IndexRecord = {
+      size: numbers[n + NUMBER_SIZE] as number,
+      mtimeNs,
+      ctimeNs: ctimeNs === mtimeNs ? mtimeNs : ctimeNs,
+      ino: ids[s + STAMP_INO] as bigint,
+      dev: this.#dev,
+      contentHash: text.slice(hashStart, hashStart + CONTENT_HASH_LENGTH),
+      key: text.slice(keyStart, hashStart),
+      location: { pack: packs[packOf[row] as number] as string, offset: numbers[n + NUMBER_OFFSET] as number, length: numbers[n + NUMBER_LENGTH] as number },
+      lastAccessMs: numbers[n + NUMBER_LAST_ACCESS] as number,
+    };
+    super.set(path, record);
+    return record;
+  }
+}
+
+/** Reads a whole file into a fresh (8-aligned) buffer, with the stats of the descriptor read. */
+function readWhole(file: string): { bytes: Uint8Array; identity: fs.Stats } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+  try {
+    const identity = fs.fstatSync(fd);
+    const bytes = new Uint8Array(identity.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const read = fs.readSync(fd, bytes, done, bytes.length - done, done);
+      if (read === 0) break; // shrank meanwhile: the length checks refuse it
+      done += read;
+    }
+    return { bytes: done === bytes.length ? bytes : bytes.subarray(0, done), identity };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One root's index file in a cache directory's `indexes/`. */
+export class RootIndexFile {
+  readonly #dir: string;
+  /** The index id (see {@link indexIdFor}). */
+  readonly id: string;
+  /** Absolute path of the index file. */
+  readonly file: string;
+
+  constructor(indexesDir: string, indexId: string) {
+    this.#dir = indexesDir;
+    this.id = indexId;
+    this.file = path.join(indexesDir, `${indexId}${INDEX_SUFFIX}`);
+  }
+
+  /**
+   * Loads the index. Never throws for the file's content: a corrupt file is moved aside (renamed to
+   * `*.corrupt`) and an empty index is answered with `corrupt: 1`. An index written for another key
+   * prefix or index version answers empty (not corrupt). I/O errors other than a missing file throw.
+   */
+  load(expectedPrefix: string): IndexLoad {
+    const read = readWhole(this.file);
+    if (read === null) return { records: new Map(), status: 'missing', corrupt: 0 };
+    const { bytes, identity } = read;
+    let decoded: IndexDecode;
+    try {
+      decoded = decodeIndex(bytes, expectedPrefix);
+    } catch (error) {
+      if ((error as StrataError).code !== 'ECORRUPT') throw error;
+      this.#quarantine(identity);
+      return { records: new Map(), status: 'corrupt', corrupt: 1 };
+    }
+    if (decoded.status !== 'loaded') return { records: new Map(), status: decoded.status, corrupt: 0 };
+    return { records: decoded.records, status: 'loaded', corrupt: 0 };
+  }
+
+  /** Replaces the index atomically (last writer wins). */
+  save(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): void {
+    ensurePrivateDir(this.#dir);
+    writeFileAtomic(this.file, [encodeIndex(records, keyPrefix, rootPath)]);
+  }
+
+  /**
+   * Moves the corrupt file aside, unless another process has replaced it since we read it (same
+   * inode and mtime, or we leave the newer file alone). Where the directory is read-only the file
+   * stays; it is ignored all the same (it fails validation on every load).
+   */
+  #quarantine(identity: fs.Stats): void {
+    try {
+      const now = fs.statSync(this.file);
+      if (now.ino !== identity.ino || now.mtimeMs !== identity.mtimeMs) return;
+      fs.renameSync(this.file, `${this.file}.${Date.now().toString(36)}${CORRUPT_SUFFIX}`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Gone or replaced by another process first, or a read-only cache: nothing to move.
+      if (!isMissing(error) && code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw error;
+    }
+  }
+}
