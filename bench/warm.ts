@@ -9,7 +9,7 @@
  *
  *   npm run bench:warm -- [dir ...] [--runs 5] [--generate 3000] [--no-l1]
  *
- * Default corpora: this project's node_modules (real code) and a generated 3,000-file monorepo.
+ * Default corpora: this project's node_modules (real code) and a generated 10,000-file monorepo.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -96,7 +96,7 @@ async function benchCorpus(root: string, runs: number): Promise<CorpusResult> {
 function parseArgs(argv: string[]): { dirs: string[]; runs: number; generate: number; l1: boolean } {
   const dirs: string[] = [];
   let runs = 5;
-  let generate = 3000;
+  let generate = 10_000;
   let l1 = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -4,6 +4,7 @@
  * content hash. An entry that would decode differently after an upgrade gets a different key.
  */
 import * as fs from 'node:fs';
+import { AST_ENTRY_VERSION } from '../shared/ast-entry.js';
 import { AST_FORMAT_VERSION } from '../shared/ast-format.js';
 import type { ParseSettings, ParserIdentity } from '../shared/protocol.js';
 import type { ScriptKindName } from '../shared/script-kind.js';
@@ -26,7 +27,7 @@ export function installedParser(): ParserIdentity {
 
 /** Fixed-per-engine part of every key, computed once. */
 export function astKeyPrefix(parser: ParserIdentity, settings: ParseSettings): string {
-  return xxh64String(JSON.stringify([AST_FORMAT_VERSION, parser.id, parser.version, settings.languageVersion, settings.setParentNodes]));
+  return xxh64String(JSON.stringify([AST_FORMAT_VERSION, AST_ENTRY_VERSION, parser.id, parser.version, settings.languageVersion, settings.setParentNodes]));
 }
 
 export function astKey(prefix: string, scriptKind: ScriptKindName, contentHash: bigint): AstKey {

@@ -32,11 +32,20 @@ function lz4(): Lz4 {
  * better than absolute offsets; kinds and flags are stored as they are.
  */
 const META_VERSION = 2;
+/** Part of every L2 key (engine/keys.ts): entries of another envelope version are never looked up. */
+export const AST_ENTRY_VERSION = META_VERSION;
 const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export', 'dynamic-import', 'require', 'import-equals', 'import-type', 'reference']);
 
-export function encodeAstEntry(key: string, record: AstEntryRecord, codec: CodecId): Uint8Array {
+/**
+ * Below this many bytes an AST is stored uncompressed whatever the codec asked: for small files the
+ * decompression call costs more than the bytes it saves (most files of a real tree are small).
+ */
+export const COMPRESS_MIN_BYTES = 4096;
+
+export function encodeAstEntry(key: string, record: AstEntryRecord, requested: CodecId): Uint8Array {
   const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.imports.map((i) => [i.specifier, i.kind, i.typeOnly])]);
   const columns = toDeltaColumns(record.ast);
+  const codec: CodecId = requested === 'lz4-block-v1' && columns.byteLength >= COMPRESS_MIN_BYTES ? 'lz4-block-v1' : 'none';
   const payload = codec === 'lz4-block-v1' ? lz4().lz4Compress(columns) : columns;
   return encodeEntry({ key, codec, meta, payload, rawLength: record.ast.byteLength });
 }
@@ -107,5 +116,7 @@ function corrupt(what: string): StrataError {
 /** L2 accounts an AST by its own buffer: never keep a view into a larger one. */
 function ownedCopy(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
-  return Uint8Array.prototype.slice.call(bytes); // Buffer#slice would be a view
+  const copy = new Uint8Array(bytes.byteLength); // (Buffer#slice would be a view)
+  copy.set(bytes);
+  return copy;
 }

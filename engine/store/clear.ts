@@ -54,13 +54,15 @@ function contains(ancestor: string, target: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-function measure(dir: string): { files: number; bytes: number } {
+/** Files and bytes under `dir`, our own lock file aside. */
+function measure(dir: string, lockFile: string): { files: number; bytes: number } {
   let files = 0;
   let bytes = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (!entry.isFile() || file === lockFile) continue;
     try {
-      bytes += fs.lstatSync(path.join(entry.parentPath, entry.name)).size;
+      bytes += fs.lstatSync(file).size;
       files++;
     } catch (error) {
       if (!isMissing(error)) throw error; // removed meanwhile by another process: not ours to count
@@ -92,7 +94,7 @@ export function clearCacheDir(dir: string, options: ClearOptions): ClearResult {
   const lock = new FileLock(real, STORE_LOCK_NAME);
   lock.acquire(CLEAR_LOCK_WAIT_MS); // best effort: writers rename atomically into folders that vanish
   try {
-    const { files, bytes } = measure(real);
+    const { files, bytes } = measure(real, lock.file);
     fs.rmSync(real, { recursive: true, force: true });
     return { dir: real, cleared: true, files, bytes };
   } finally {

@@ -16,8 +16,8 @@ import * as path from 'node:path';
 import { decodeEntry, type EntryRecord } from '../../shared/entry-format.js';
 import { isStrataError } from '../../shared/errors.js';
 import { enforceBounds, storeBytes, type BoundsReport } from './bounds.js';
-import { resolveCacheDir, type CacheDirSource } from './cache-dir.js';
-import { INDEXES_DIR, isMissing, PACKS_DIR, STORE_LOCK_NAME } from './layout.js';
+import { prepareCacheDir, resolveCacheDir, type CacheDirSource } from './cache-dir.js';
+import { INDEXES_DIR, isMissing, MARKER_FILE, PACKS_DIR, STORE_LOCK_NAME } from './layout.js';
 import { FileLock } from './lock.js';
 import { PackReader, PackWriter, type PackLocation, type PackRead } from './packs.js';
 import { indexIdFor, RootIndexFile, rootPathRelativeTo, type IndexLoad, type IndexLoadStatus, type IndexRecord, type RootIndex } from './root-index.js';
@@ -172,8 +172,8 @@ export class DiskStore {
     this.#assertOpen();
     let locked = false;
     try {
-      locked = this.#lock.acquire(INDEX_LOCK_WAIT_MS);
-      this.#index.save(records, this.#keyPrefix, this.rootPath);
+      locked = this.#retryIfCleared(() => this.#lock.acquire(INDEX_LOCK_WAIT_MS));
+      this.#retryIfCleared(() => this.#index.save(records, this.#keyPrefix, this.rootPath));
       this.#counters.bytesWritten += fs.statSync(this.#index.file).size;
       return true;
     } catch (error) {
@@ -199,7 +199,7 @@ export class DiskStore {
   flush(): Map<string, PackLocation> {
     this.#assertOpen();
     try {
-      const written = this.#writer.flush();
+      const written = this.#retryIfCleared(() => this.#writer.flush());
       if (written === null) return new Map();
       this.#counters.packsWritten++;
       this.#counters.bytesWritten += written.bytes;
@@ -272,6 +272,22 @@ export class DiskStore {
     this.#writer.discard();
     this.#reader.close();
     this.#lock.release();
+  }
+
+  /**
+   * Runs `write`; when it fails because the directory is gone (`strata clear` or a user removed it
+   * while this process runs), prepares the directory again (marker included) and retries once.
+   */
+  #retryIfCleared<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (!isMissing(error) || fs.existsSync(path.join(this.dir, MARKER_FILE))) throw error;
+      const problem = prepareCacheDir(this.dir, false);
+      if (problem !== null) throw error;
+      this.#warn(`${this.dir} was removed while in use; recreated it`);
+      return write();
+    }
   }
 
   #assertOpen(): void {

@@ -17,20 +17,26 @@
  *                    keyPrefix  string    the caller's parser/format identity; another one loads as empty
  *                    root       string    the root relative to the cache directory (informational)
  *                    packs      string[]  distinct pack names (packOf indexes into it)
- *                    textBytes  number    length of the text column
- *                  zero padding to a multiple of 8, then the columns, each 8-aligned:
+ *                    pathBytes  number    length of the paths text
+ *                    keyBytes   number    length of the keys text
+ *                  zero padding to a multiple of 8, then the columns (typed ones 8-aligned):
  *         32n      stamps: u64 × 4 per record: mtimeNs, ctimeNs (two's complement), ino, dev
  *         32n      numbers: f64 × 4 per record: size, location offset, location length, lastAccessMs
  *         4n       packOf: u32 per record
- *         12n      textLengths: u32 × 3 per record, the UTF-16 lengths of its path, key, content hash
- *         text     UTF-8 of every record's path, key and content hash, concatenated
+ *         4n       pathLengths: u32 per record, the UTF-16 length of its path
+ *         4n       keyLengths: u32 per record, the UTF-16 length of its key
+ *         16n      hashes: the content hash per record, 16 lowercase hex ASCII digits
+ *         …        paths: UTF-8 of every path, concatenated
+ *         …        keys: UTF-8 of every key, concatenated
  * ```
  *
  * The file must be exactly as long as these parts. Columns (not one map per record) because the
  * restart path reads this in a fresh process: typed columns are viewed in place (no copy, no
- * parse), and all strings come from one native UTF-8 decode, sliced (decoding 30,000 MessagePack
- * strings one by one cost ~60 ms cold, measured). Typed columns are in the platform's byte order,
- * little-endian on every supported platform.
+ * parse); paths, keys and hashes come from one native decode each and are sliced (decoding 30,000
+ * MessagePack strings one by one cost ~60 ms cold, measured; 20,000 `buffer.toString` calls ~40 ms);
+ * BigInts and record objects are only built when a record is first asked for
+ * ({@link ColumnarRootIndex}). Typed columns are in the platform's byte
+ * order, little-endian on every supported platform.
  *
  * A load never throws for the file's content: a checksum, format or structure mismatch moves the
  * file aside (`*.corrupt`, reclaimed first by the bound) and answers an empty index, counted.
@@ -72,13 +78,10 @@ const NUMBER_SIZE = 0;
 const NUMBER_OFFSET = 1;
 const NUMBER_LENGTH = 2;
 const NUMBER_LAST_ACCESS = 3;
-/** Strings per record in the text column, in this order. */
-const STRINGS_PER_RECORD = 3;
-const STRING_PATH = 0;
-const STRING_KEY = 1;
-const STRING_HASH = 2;
 const WORD_BYTES = 8;
 const U32_BYTES = 4;
+const CONTENT_HASH_LENGTH = 16;
+const CONTENT_HASH = /^[0-9a-f]{16}$/;
 
 /** What the index remembers about one file. */
 export interface IndexRecord {
@@ -145,37 +148,39 @@ function align(value: number): number {
   return Math.ceil(value / COLUMN_ALIGNMENT) * COLUMN_ALIGNMENT;
 }
 
-/** Byte offsets of each column, from the meta length, the record count and the text length. */
-function columnLayout(metaLength: number, count: number, textBytes: number): { stamps: number; numbers: number; packOf: number; textLengths: number; text: number; end: number } {
+/** Byte offsets of each column, from the meta length, the record count and the two text lengths. */
+function columnLayout(metaLength: number, count: number, pathBytes: number, keyBytes: number) {
   const stamps = align(INDEX_HEADER_BYTES + metaLength);
   const numbers = stamps + count * STAMP_COLUMNS * WORD_BYTES;
   const packOf = numbers + count * NUMBER_COLUMNS * WORD_BYTES;
-  const textLengths = packOf + count * U32_BYTES;
-  const text = textLengths + count * STRINGS_PER_RECORD * U32_BYTES;
-  return { stamps, numbers, packOf, textLengths, text, end: text + textBytes };
+  const pathLengths = packOf + count * U32_BYTES;
+  const keyLengths = pathLengths + count * U32_BYTES;
+  const hashes = keyLengths + count * U32_BYTES;
+  const paths = hashes + count * CONTENT_HASH_LENGTH;
+  const keys = paths + pathBytes;
+  return { stamps, numbers, packOf, pathLengths, keyLengths, hashes, paths, keys, end: keys + keyBytes };
 }
 
-/** Encodes an index file. */
+/** Encodes an index file. Throws a RangeError for a record that is not well-formed (a caller bug). */
 export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): Uint8Array {
   const count = records.size;
-  const strings: string[] = new Array<string>(count * STRINGS_PER_RECORD);
+  const paths: string[] = [];
+  const keys: string[] = [];
   const packs: string[] = [];
   const packIds = new Map<string, number>();
-  let i = 0;
   for (const [file, record] of records) {
-    const t = i * STRINGS_PER_RECORD;
-    strings[t + STRING_PATH] = file;
-    strings[t + STRING_KEY] = record.key;
-    strings[t + STRING_HASH] = record.contentHash;
+    if (!CONTENT_HASH.test(record.contentHash)) throw new RangeError(`index record ${file}: contentHash must be 16 lowercase hex digits`);
+    paths.push(file);
+    keys.push(record.key);
     if (!packIds.has(record.location.pack)) {
       packIds.set(record.location.pack, packs.length);
       packs.push(record.location.pack);
     }
-    i++;
   }
-  const text = Buffer.from(strings.join(''), 'utf8');
-  const meta = encodePlainData({ keyPrefix, root: rootPath, packs, textBytes: text.length });
-  const layout = columnLayout(meta.length, count, text.length);
+  const pathText = Buffer.from(paths.join(''), 'utf8');
+  const keyText = Buffer.from(keys.join(''), 'utf8');
+  const meta = encodePlainData({ keyPrefix, root: rootPath, packs, pathBytes: pathText.length, keyBytes: keyText.length });
+  const layout = columnLayout(meta.length, count, pathText.length, keyText.length);
   const bytes = new Uint8Array(layout.end);
   const view = new DataView(bytes.buffer);
   view.setUint32(OFFSET_MAGIC, INDEX_MAGIC, true);
@@ -186,8 +191,9 @@ export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix
   const stamps = new BigUint64Array(bytes.buffer, layout.stamps, count * STAMP_COLUMNS);
   const numbers = new Float64Array(bytes.buffer, layout.numbers, count * NUMBER_COLUMNS);
   const packOf = new Uint32Array(bytes.buffer, layout.packOf, count);
-  const textLengths = new Uint32Array(bytes.buffer, layout.textLengths, count * STRINGS_PER_RECORD);
-  i = 0;
+  const pathLengths = new Uint32Array(bytes.buffer, layout.pathLengths, count);
+  const keyLengths = new Uint32Array(bytes.buffer, layout.keyLengths, count);
+  let i = 0;
   for (const [file, record] of records) {
     const s = i * STAMP_COLUMNS;
     stamps[s + STAMP_MTIME] = BigInt.asUintN(64, record.mtimeNs);
@@ -200,13 +206,13 @@ export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix
     numbers[n + NUMBER_LENGTH] = record.location.length;
     numbers[n + NUMBER_LAST_ACCESS] = record.lastAccessMs;
     packOf[i] = packIds.get(record.location.pack) as number;
-    const t = i * STRINGS_PER_RECORD;
-    textLengths[t + STRING_PATH] = file.length;
-    textLengths[t + STRING_KEY] = record.key.length;
-    textLengths[t + STRING_HASH] = record.contentHash.length;
+    pathLengths[i] = file.length;
+    keyLengths[i] = record.key.length;
+    bytes.set(Buffer.from(record.contentHash, 'latin1'), layout.hashes + i * CONTENT_HASH_LENGTH);
     i++;
   }
-  bytes.set(text, layout.text);
+  bytes.set(pathText, layout.paths);
+  bytes.set(keyText, layout.keys);
   view.setBigUint64(OFFSET_CHECKSUM, xxh64(bytes.subarray(CHECKSUMMED_FROM)), true);
   return bytes;
 }
@@ -228,10 +234,16 @@ export function indexVersionOf(bytes: Uint8Array): number | null {
   return view.getUint32(OFFSET_MAGIC, true) === INDEX_MAGIC ? view.getUint16(OFFSET_VERSION, true) : null;
 }
 
+function naturalField(fields: Record<string, unknown>, name: string): number {
+  const value = fields[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw corrupt(`${name} is not a natural number`);
+  return value;
+}
+
 /**
  * Validates and decodes an index file. Throws `StrataError('ECORRUPT')` for anything that is not a
  * complete, checksummed index of consistent lengths and well-formed records. Typed columns are
- * viewed in place when `bytes` starts 8-aligned in its buffer (else copied once).
+ * viewed in place when `input` starts 8-aligned in its buffer (else it is copied once).
  */
 export function decodeIndex(input: Uint8Array, expectedPrefix: string): IndexDecode {
   const version = indexVersionOf(input);
@@ -250,66 +262,65 @@ export function decodeIndex(input: Uint8Array, expectedPrefix: string): IndexDec
   const keyPrefix = fields.keyPrefix;
   if (typeof keyPrefix !== 'string') throw corrupt('keyPrefix is not a string');
   if (keyPrefix !== expectedPrefix) return { status: 'other-prefix', keyPrefix };
-  const textBytes = fields.textBytes;
-  if (typeof textBytes !== 'number' || !Number.isSafeInteger(textBytes) || textBytes < 0) throw corrupt('textBytes is not a natural number');
+  const pathBytes = naturalField(fields, 'pathBytes');
+  const keyBytes = naturalField(fields, 'keyBytes');
   const packs = fields.packs;
   if (!Array.isArray(packs) || !packs.every((pack) => typeof pack === 'string' && isPackName(pack))) throw corrupt('packs is not a list of pack names');
-  const layout = columnLayout(metaLength, count, textBytes);
+  const layout = columnLayout(metaLength, count, pathBytes, keyBytes);
   if (layout.end !== bytes.length) throw corrupt(`parts add up to ${layout.end} bytes, the file has ${bytes.length}`);
 
   const base = bytes.byteOffset;
+  const buffer = Buffer.from(bytes.buffer, base, bytes.byteLength);
   const columns: Columns = {
     // Times are signed (before 1970 is possible), ids unsigned: two views of the same column.
     times: new BigInt64Array(bytes.buffer, base + layout.stamps, count * STAMP_COLUMNS),
     ids: new BigUint64Array(bytes.buffer, base + layout.stamps, count * STAMP_COLUMNS),
     numbers: new Float64Array(bytes.buffer, base + layout.numbers, count * NUMBER_COLUMNS),
     packOf: new Uint32Array(bytes.buffer, base + layout.packOf, count),
-    textLengths: new Uint32Array(bytes.buffer, base + layout.textLengths, count * STRINGS_PER_RECORD),
-    textStarts: new Uint32Array(count),
-    text: Buffer.from(bytes.buffer, base + layout.text, textBytes).toString('utf8'),
+    pathLengths: new Uint32Array(bytes.buffer, base + layout.pathLengths, count),
+    keyLengths: new Uint32Array(bytes.buffer, base + layout.keyLengths, count),
+    keyStarts: new Uint32Array(count),
+    paths: buffer.toString('utf8', layout.paths, layout.paths + pathBytes),
+    keys: buffer.toString('utf8', layout.keys, layout.keys + keyBytes),
+    hashes: buffer.toString('latin1', layout.hashes, layout.paths),
     packs: packs as string[],
   };
   validateColumns(columns, count);
   return { status: 'loaded', records: new ColumnarRootIndex(columns, count), keyPrefix };
 }
 
-/** The decoded columns of an index, shared by its not-yet-materialised records. */
+/** The decoded columns of an index, shared by its not-yet-built records. */
 interface Columns {
   readonly times: BigInt64Array;
   readonly ids: BigUint64Array;
   readonly numbers: Float64Array;
   readonly packOf: Uint32Array;
-  readonly textLengths: Uint32Array;
-  /** Filled by validation: where each record's strings start in `text`. */
-  readonly textStarts: Uint32Array;
-  readonly text: string;
+  readonly pathLengths: Uint32Array;
+  readonly keyLengths: Uint32Array;
+  /** Filled by validation: where each record's key starts in {@link keys}. */
+  readonly keyStarts: Uint32Array;
+  /** Every path, every key and every content hash, each decoded as one string. */
+  readonly paths: string;
+  readonly keys: string;
+  readonly hashes: string;
   readonly packs: readonly string[];
 }
 
-const CHAR_0 = 0x30;
-const CHAR_9 = 0x39;
-const CHAR_A = 0x61;
-const CHAR_F = 0x66;
-const CONTENT_HASH_LENGTH = 16;
+const HEX_DIGITS = /^[0-9a-f]*$/;
 
 /**
- * Checks every record without allocating anything per record: text lengths add up, content hashes
- * are 16 lowercase hex digits, pack ids are in range, numbers are natural (and the length positive).
+ * Checks every record without allocating anything per record: lengths add up, content hashes are
+ * lowercase hex digits, pack ids are in range, numbers are natural (and the length positive).
  */
 function validateColumns(columns: Columns, count: number): void {
-  const { text, textLengths, textStarts, numbers, packOf, packs } = columns;
-  let at = 0;
+  const { paths, keys, hashes, pathLengths, keyLengths, keyStarts, numbers, packOf, packs } = columns;
+  if (!HEX_DIGITS.test(hashes)) throw corrupt('a content hash is not lowercase hex');
+  let pathsLength = 0;
+  let keyAt = 0;
   for (let i = 0; i < count; i++) {
-    textStarts[i] = at;
-    const t = i * STRINGS_PER_RECORD;
-    at += (textLengths[t + STRING_PATH] as number) + (textLengths[t + STRING_KEY] as number);
-    const hashLength = textLengths[t + STRING_HASH] as number;
-    if (hashLength !== CONTENT_HASH_LENGTH || at + hashLength > text.length) throw corrupt(`record ${i}: content hash length`);
-    for (let c = at; c < at + hashLength; c++) {
-      const code = text.charCodeAt(c);
-      if (!((code >= CHAR_0 && code <= CHAR_9) || (code >= CHAR_A && code <= CHAR_F))) throw corrupt(`record ${i}: content hash is not lowercase hex`);
-    }
-    at += hashLength;
+    pathsLength += pathLengths[i] as number;
+    keyStarts[i] = keyAt;
+    keyAt += keyLengths[i] as number;
     if ((packOf[i] as number) >= packs.length) throw corrupt(`record ${i}: pack id out of range`);
     const n = i * NUMBER_COLUMNS;
     const size = numbers[n + NUMBER_SIZE] as number;
@@ -319,15 +330,16 @@ function validateColumns(columns: Columns, count: number): void {
       throw corrupt(`record ${i}: numbers out of range`);
     }
   }
-  if (at !== text.length) throw corrupt('text lengths do not add up');
+  if (pathsLength !== paths.length) throw corrupt('path lengths do not add up');
+  if (keyAt !== keys.length) throw corrupt('key lengths do not add up');
 }
 
 /**
  * A loaded index: a real `Map` of path → record whose records are built from the file's columns on
  * first access (`get`, iteration, `forEach`), then kept. Loading therefore costs one path string and
- * one map slot per record; the record objects (with their BigInts) cost only when asked for, which a
- * restart does once per file that still exists. Records are plain objects, so spreading or copying
- * one is safe; `set`, `delete`, `has`, `size`, `keys` and `clear` are Map's own.
+ * one map slot per record; record objects, keys and BigInts cost only when asked for, which a restart
+ * does once per file that still exists. Records are plain objects, so spreading or copying one is
+ * safe; `set`, `delete`, `has`, `size`, `keys` and `clear` are Map's own.
  *
  * Not-yet-built slots hold the record's row number: code that bypasses the overrides
  * (`Map.prototype.get.call`, `structuredClone`) would see it. Copy with `new Map(index)` instead.
@@ -337,14 +349,13 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
   /** The last device id built: one BigInt shared by the whole tree instead of one per record. */
   #dev = 0n;
 
+  /** @internal Built by {@link decodeIndex}. */
   constructor(columns: Columns, count: number) {
     super();
     this.#columns = columns;
-    const { text, textLengths, textStarts } = columns;
-    for (let i = 0; i < count; i++) {
-      const start = textStarts[i] as number;
-      super.set(text.slice(start, start + (textLengths[i * STRINGS_PER_RECORD + STRING_PATH] as number)), i as unknown as IndexRecord);
-    }
+    const { paths, pathLengths } = columns;
+    let at = 0;
+    for (let i = 0; i < count; i++) super.set(paths.slice(at, (at += pathLengths[i] as number)), i as unknown as IndexRecord);
     if (super.size !== count) throw corrupt('duplicate paths');
   }
 
@@ -372,23 +383,23 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
   }
 
   #build(path: string, row: number): IndexRecord {
-    const { times, ids, numbers, packOf, packs, text, textLengths, textStarts } = this.#columns;
-    const t = row * STRINGS_PER_RECORD;
-    const keyStart = (textStarts[row] as number) + (textLengths[t + STRING_PATH] as number);
-    const hashStart = keyStart + (textLengths[t + STRING_KEY] as number);
+    const { times, ids, numbers, packOf, packs, keys, hashes, keyStarts, keyLengths } = this.#columns;
     const n = row * NUMBER_COLUMNS;
     const s = row * STAMP_COLUMNS;
+    const keyStart = keyStarts[row] as number;
+    const hash = row * CONTENT_HASH_LENGTH;
     const mtimeNs = times[s + STAMP_MTIME] as bigint;
     const ctimeNs = times[s + STAMP_CTIME] as bigint;
     if (ids[s + STAMP_DEV] !== this.#dev) this.#dev = ids[s + STAMP_DEV] as bigint;
     const record: IndexRecord = {
       size: numbers[n + NUMBER_SIZE] as number,
       mtimeNs,
+      // Equal BigInts are shared: a file's ctime often equals its mtime.
       ctimeNs: ctimeNs === mtimeNs ? mtimeNs : ctimeNs,
       ino: ids[s + STAMP_INO] as bigint,
       dev: this.#dev,
-      contentHash: text.slice(hashStart, hashStart + CONTENT_HASH_LENGTH),
-      key: text.slice(keyStart, hashStart),
+      contentHash: hashes.slice(hash, hash + CONTENT_HASH_LENGTH),
+      key: keys.slice(keyStart, keyStart + (keyLengths[row] as number)),
       location: { pack: packs[packOf[row] as number] as string, offset: numbers[n + NUMBER_OFFSET] as number, length: numbers[n + NUMBER_LENGTH] as number },
       lastAccessMs: numbers[n + NUMBER_LAST_ACCESS] as number,
     };

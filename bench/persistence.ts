@@ -1,0 +1,211 @@
+/**
+ * Persistence benchmark (issue: L2 persistence). In one run, on the same tree:
+ *   - restart: `strata warm` of an unchanged tree in a new process vs the cold warm (whole processes,
+ *     spawn to exit); and the cost of persisting (cold with persistence vs `--no-persist`);
+ *   - one file's AST from disk (read, checksum, decompress, decode: ready to walk) vs re-reading and
+ *     re-parsing that file, median of per-file ratios over a real corpus;
+ *   - bytes on disk per byte of source: encoded AST + lz4 (Strata), the same + gzip, and the
+ *     predecessor's approach (a plain serialised JSON tree + gzip).
+ * Writes bench/results/persistence.json.
+ *
+ *   npm run bench:persistence -- [--tree DIR] [--real DIR] [--runs 3] [--generate 10000] [--sample 2000]
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import * as ts from 'typescript';
+import { EncodedAst } from '../engine/encoded-ast.js';
+import { discoverSourceFiles } from '../engine/discovery.js';
+import { PackReader, PackWriter } from '../engine/store/packs.js';
+import { decodeAstEntry, encodeAstEntry } from '../shared/ast-entry.js';
+import { scriptKindName } from '../shared/script-kind.js';
+import { parseSource } from '../workers/parse-source.js';
+import { generateMonorepo } from './corpus.js';
+import { median, spread } from './stats.js';
+
+const PROJECT = path.join(__dirname, '..', '..');
+const CLI = path.join(PROJECT, 'dist', 'engine', 'cli', 'main.js');
+const RESULTS = path.join(PROJECT, 'bench', 'results');
+const KINDS = { ts: ts.ScriptKind.TS, tsx: ts.ScriptKind.TSX, js: ts.ScriptKind.JS, jsx: ts.ScriptKind.JSX } as const;
+
+function timedWarm(root: string, cacheDir: string, extra: string[]): Promise<{ wallMs: number; report: { parsed: number; fromDisk: number; files: number; diskBytes: number } }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, 'warm', root, '--json', '--quiet', '--cache-dir', cacheDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, report: JSON.parse(stdout) }) : reject(new Error(`warm exited ${code}`))));
+  });
+}
+
+export async function restartScenario(tree: string, runs: number): Promise<Record<string, unknown>> {
+  const cold: number[] = [];
+  const restart: number[] = [];
+  const noPersist: number[] = [];
+  let files = 0;
+  let diskBytes = 0;
+  for (let run = 0; run < runs; run++) {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-cache-'));
+    try {
+      const first = await timedWarm(tree, cacheDir, []);
+      const second = await timedWarm(tree, cacheDir, []);
+      const memory = await timedWarm(tree, cacheDir, ['--no-persist']);
+      if (second.report.parsed !== 0) throw new Error(`restart parsed ${second.report.parsed} files`);
+      cold.push(first.wallMs);
+      restart.push(second.wallMs);
+      noPersist.push(memory.wallMs);
+      files = first.report.files;
+      diskBytes = first.report.diskBytes;
+      process.stderr.write(`  run ${run + 1}/${runs}: cold ${first.wallMs.toFixed(0)} ms, restart ${second.wallMs.toFixed(0)} ms, cold --no-persist ${memory.wallMs.toFixed(0)} ms\n`);
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }
+  return {
+    tree,
+    files,
+    diskBytes,
+    coldMs: cold,
+    restartMs: restart,
+    coldNoPersistMs: noPersist,
+    median: { coldMs: median(cold), restartMs: median(restart), restartSpeedup: median(cold) / median(restart), persistOverhead: median(cold) / median(noPersist) - 1 },
+    spread: { coldMs: spread(cold), restartMs: spread(restart) },
+  };
+}
+
+interface JsonNode {
+  k: number;
+  p: number;
+  e: number;
+  c?: JsonNode[];
+}
+
+/** The predecessor's persisted form: a plain object tree of the same nodes. */
+function jsonTree(node: ts.Node): JsonNode {
+  const children: JsonNode[] = [];
+  ts.forEachChild(node, (child) => {
+    children.push(jsonTree(child));
+  });
+  return children.length ? { k: node.kind, p: node.pos, e: node.end, c: children } : { k: node.kind, p: node.pos, e: node.end };
+}
+
+export async function loadScenario(real: string, sample: number): Promise<Record<string, unknown>> {
+  const files: string[] = [];
+  for await (const event of discoverSourceFiles(real, { includeNodeModules: false, maxFileSize: 1024 * 1024 })) {
+    if (event.type === 'file') files.push(event.absolutePath);
+  }
+  const step = Math.max(1, Math.floor(files.length / sample));
+  const chosen = files.filter((_, i) => i % step === 0).slice(0, sample);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-packs-'));
+  const writer = new PackWriter(dir);
+  let sourceBytes = 0;
+  let lz4Bytes = 0;
+  let gzipBytes = 0;
+  let jsonGzipBytes = 0;
+  const prepared: { file: string; key: string }[] = [];
+  for (const [i, file] of chosen.entries()) {
+    const text = fs.readFileSync(file, 'utf8');
+    let parsed;
+    try {
+      parsed = parseSource(file, text);
+    } catch {
+      continue; // too deep for TypeScript's recursive parser
+    }
+    const key = `k${i}`;
+    const entry = encodeAstEntry(key, parsed, 'lz4-block-v1');
+    writer.append(key, entry);
+    sourceBytes += Buffer.byteLength(text);
+    lz4Bytes += entry.byteLength;
+    gzipBytes += zlib.gzipSync(encodeAstEntry(key, parsed, "none")).byteLength;
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, KINDS[scriptKindName(file)]);
+    jsonGzipBytes += zlib.gzipSync(JSON.stringify(jsonTree(sf))).byteLength;
+    prepared.push({ file, key });
+  }
+  const flushed = writer.flush();
+  if (flushed === null) throw new Error('nothing written');
+  const reader = new PackReader(dir);
+  const ratios: number[] = [];
+  let loadTotal = 0;
+  let parseTotal = 0;
+  for (const { file, key } of prepared) {
+    const location = flushed.locations.get(key)!;
+    // Each side three times, the fastest kept: the figure is the work, not scheduler noise.
+    let load = Infinity;
+    let parse = Infinity;
+    for (let round = 0; round < 3; round++) {
+      let t = performance.now();
+      const bytes = reader.read(location);
+      const record = decodeAstEntry(bytes!, key);
+      EncodedAst.decode(record.ast);
+      load = Math.min(load, performance.now() - t);
+      t = performance.now();
+      const text = fs.readFileSync(file, 'utf8');
+      ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, KINDS[scriptKindName(file)]);
+      parse = Math.min(parse, performance.now() - t);
+    }
+    loadTotal += load;
+    parseTotal += parse;
+    ratios.push(parse / load);
+    if (process.env.STRATA_BENCH_DEBUG) process.stderr.write(`${fs.statSync(file).size}\t${(load * 1000).toFixed(0)}\t${(parse * 1000).toFixed(0)}\n`);
+  }
+  reader.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    corpus: real,
+    files: prepared.length,
+    sourceBytes,
+    medianLoadVsReparse: median(ratios),
+    totalLoadMs: loadTotal,
+    totalReparseMs: parseTotal,
+    bytesPerSourceByte: { strataLz4: lz4Bytes / sourceBytes, strataGzip: gzipBytes / sourceBytes, predecessorJsonGzip: jsonGzipBytes / sourceBytes },
+  };
+}
+
+function parseArgs(argv: string[]): { tree: string | null; real: string; runs: number; generate: number; sample: number } {
+  let tree: string | null = null;
+  let real = path.join(PROJECT, 'node_modules');
+  let runs = 3;
+  let generate = 10_000;
+  let sample = 2000;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = (): string => argv[++i] ?? '';
+    if (arg === '--tree') tree = path.resolve(next());
+    else if (arg === '--real') real = path.resolve(next());
+    else if (arg === '--runs') runs = Number(next());
+    else if (arg === '--generate') generate = Number(next());
+    else if (arg === '--sample') sample = Number(next());
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return { tree, real, runs, generate, sample };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const tree = args.tree ?? path.join(RESULTS, 'corpus', `generated-${args.generate}`);
+  if (!fs.existsSync(tree)) generateMonorepo(tree, { files: args.generate });
+  process.stderr.write(`restart scenario on ${tree}\n`);
+  const restart = await restartScenario(tree, args.runs);
+  process.stderr.write(`load-vs-reparse and sizes on ${args.real}\n`);
+  const load = await loadScenario(args.real, args.sample);
+  const r = restart.median as { coldMs: number; restartMs: number; restartSpeedup: number; persistOverhead: number };
+  const sizes = load.bytesPerSourceByte as { strataLz4: number; strataGzip: number; predecessorJsonGzip: number };
+  process.stdout.write(
+    [
+      `restart of an unchanged ${restart.files}-file tree: ${r.restartMs.toFixed(0)} ms vs cold ${r.coldMs.toFixed(0)} ms = ${r.restartSpeedup.toFixed(1)}× faster (whole processes, median of ${args.runs})`,
+      `persisting costs the cold warm ${(r.persistOverhead * 100).toFixed(1)}% (cold with persistence vs --no-persist)`,
+      `one AST from disk vs re-read + re-parse: median ${(load.medianLoadVsReparse as number).toFixed(1)}× faster over ${load.files} real files (totals ${(load.totalLoadMs as number).toFixed(0)} ms vs ${(load.totalReparseMs as number).toFixed(0)} ms)`,
+      `bytes on disk per source byte: encoded AST + lz4 ${sizes.strataLz4.toFixed(2)}, + gzip ${sizes.strataGzip.toFixed(2)}, predecessor (JSON tree + gzip) ${sizes.predecessorJsonGzip.toFixed(2)}`,
+    ].join('\n') + '\n',
+  );
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, 'persistence.json'), JSON.stringify({ schemaVersion: 1, date: new Date().toISOString(), node: process.version, restart, load }, null, 2));
+}
+
+if (require.main === module) main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
