@@ -91,7 +91,10 @@ describe('discoverSourceFiles', () => {
   it('gives each file its realpath and its size', async () => {
     write('src/a.ts', 'const a = 1;\n');
     const events = await collect({}, path.join(root, '.', 'src', '..'));
-    expect(events).toEqual([{ type: 'file', path: 'src/a.ts', absolutePath: path.join(root, 'src', 'a.ts'), size: 13 }]);
+    expect(events).toEqual([{ type: 'file', path: 'src/a.ts', absolutePath: path.join(root, 'src', 'a.ts'), size: 13, stats: expect.anything() }]);
+    const stats = events[0]?.type === 'file' ? events[0].stats : undefined;
+    const expected = fs.statSync(path.join(root, 'src', 'a.ts'), { bigint: true });
+    expect([stats?.ino, stats?.size, stats?.mtimeNs, stats?.ctimeNs]).toEqual([expected.ino, expected.size, expected.mtimeNs, expected.ctimeNs]);
   });
 
   it('walks dot-directories but never .git', async () => {
@@ -166,7 +169,7 @@ describe('discoverSourceFiles', () => {
     const events = await collect({ maxFileSize: 10 });
     expect(events).toEqual([
       { type: 'skipped', skip: { path: 'big.ts', reason: 'too-large' } },
-      { type: 'file', path: 'fits.ts', absolutePath: path.join(root, 'fits.ts'), size: 10 },
+      { type: 'file', path: 'fits.ts', absolutePath: path.join(root, 'fits.ts'), size: 10, stats: expect.anything() },
     ]);
   });
 
@@ -276,7 +279,7 @@ describe('discoverSourceFiles', () => {
         (async () => {
           const events = [];
           for await (const event of discoverSourceFiles(${JSON.stringify(root)}, ${JSON.stringify(DEFAULTS)})) events.push(event);
-          process.stdout.write(JSON.stringify(events));
+          process.stdout.write(JSON.stringify(events, (key, value) => (key === 'stats' ? undefined : value)));
         })();`;
       const child = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: os.tmpdir() });
       fs.rmSync(modules, { recursive: true, force: true });

@@ -44,7 +44,7 @@ describe('root index', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('round-trips 10,000 records exactly and loads them in a few milliseconds', () => {
+  it('round-trips 10,000 records exactly, and reports how long the load took', () => {
     const original = records(10_000);
     const file = new RootIndexFile(dir, 'abc');
     file.save(original, PREFIX, '../..');
@@ -117,12 +117,12 @@ describe('root index', () => {
   });
 
   it.each([
-    ['truncated by one byte', (bytes: Buffer) => bytes.subarray(0, bytes.length - 1)],
-    ['truncated to its header', (bytes: Buffer) => bytes.subarray(0, 24)],
-    ['zero-length', () => Buffer.alloc(0)],
-    ['garbage', () => Buffer.from('{"not":"an index"}'.repeat(20))],
-    ['extended by one byte', (bytes: Buffer) => Buffer.concat([bytes, Buffer.of(0)])],
-  ])('treats an index %s as corrupt', (_what, damage) => {
+    ['an index truncated by one byte', (bytes: Buffer) => bytes.subarray(0, bytes.length - 1)],
+    ['an index truncated to its header', (bytes: Buffer) => bytes.subarray(0, 24)],
+    ['a zero-length index', () => Buffer.alloc(0)],
+    ['an index file of garbage', () => Buffer.from('{"not":"an index"}'.repeat(20))],
+    ['an index extended by one byte', (bytes: Buffer) => Buffer.concat([bytes, Buffer.of(0)])],
+  ])('treats %s as corrupt', (_what, damage) => {
     const file = new RootIndexFile(dir, 'abc');
     file.save(records(100), PREFIX, '.');
     fs.writeFileSync(file.file, damage(fs.readFileSync(file.file)));
@@ -144,6 +144,22 @@ describe('root index', () => {
     bytes.writeUInt16LE(INDEX_FORMAT_VERSION + 1, 12);
     fs.writeFileSync(file.file, bytes);
     expect(file.load(PREFIX)).toEqual({ records: new Map(), status: 'other-version', corrupt: 0 });
+  });
+
+  it('refuses to write a record that a load would refuse, so one bad record never discards a whole index', () => {
+    const bad: [string, Partial<IndexRecord>][] = [
+      ['an upper-case hash', { contentHash: '0123456789ABCDEF' }],
+      ['a NaN size', { size: Number.NaN }],
+      ['a zero length', { location: { pack: PACK, offset: 16, length: 0 } }],
+      ['a path as pack name', { location: { pack: '../x.pack', offset: 16, length: 8 } }],
+      ['an undefined access time', { lastAccessMs: undefined as unknown as number }],
+    ];
+    for (const [, change] of bad) expect(() => encodeIndex(new Map([['a.ts', { ...record(1), ...change }]]), PREFIX, '.')).toThrow(RangeError);
+    expect(() => encodeIndex(new Map([['a.ts', { ...record(1), ino: 5 as unknown as bigint }]]), PREFIX, '.')).toThrow(TypeError);
+    const opened = DiskStore.open({ root: dir, cacheDir: path.join(dir, 'cache'), env: {}, keyPrefix: PREFIX, maxBytes: 1 << 30, maxAgeMs: 86_400_000 });
+    if (opened.store === null) throw new Error(opened.warning);
+    expect(() => opened.store.saveIndex(new Map([['a.ts', { ...record(1), size: -1 }]]))).toThrow(RangeError);
+    opened.store.close();
   });
 
   it('keeps one index per root in a shared cache directory', () => {

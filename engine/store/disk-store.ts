@@ -166,7 +166,10 @@ export class DiskStore {
 
   /**
    * Replaces this root's index with `records`, atomically, under the store lock (waiting briefly;
-   * the write is atomic either way). Last writer wins. False when an I/O error lost the save.
+   * the write is atomic either way). Last writer wins: another process's records for this root
+   * saved in between are replaced (lost and rebuilt later, never corrupted). Synchronous, so a
+   * SIGINT/SIGTERM handler can call it. False when an I/O error lost the save; a malformed record
+   * throws (RangeError/TypeError).
    */
   saveIndex(records: ReadonlyMap<string, IndexRecord>): boolean {
     this.#assertOpen();
@@ -177,6 +180,7 @@ export class DiskStore {
       this.#counters.bytesWritten += fs.statSync(this.#index.file).size;
       return true;
     } catch (error) {
+      if (error instanceof RangeError || error instanceof TypeError) throw error; // a malformed record: the caller's bug
       this.#counters.writeErrors++;
       this.#warn(`cannot save the index ${this.#index.file} (${describe(error)})`);
       return false;

@@ -161,17 +161,39 @@ function columnLayout(metaLength: number, count: number, pathBytes: number, keyB
   return { stamps, numbers, packOf, pathLengths, keyLengths, hashes, paths, keys, end: keys + keyBytes };
 }
 
-/** Encodes an index file. Throws a RangeError for a record that is not well-formed (a caller bug). */
+/**
+ * Refuses a record that a load would refuse: writing it would make the whole index read as corrupt.
+ * (BigInt fields are checked by `BigInt.asUintN`, which throws a TypeError for anything else.)
+ */
+function checkRecord(file: string, record: IndexRecord): void {
+  const natural = (value: number): boolean => Number.isSafeInteger(value) && value >= 0;
+  const problem = !CONTENT_HASH.test(record.contentHash)
+    ? 'contentHash must be 16 lowercase hex digits'
+    : typeof record.key !== 'string'
+      ? 'key must be a string'
+      : !isPackName(record.location.pack)
+        ? `location.pack ${JSON.stringify(record.location.pack)} is not a pack name`
+        : !natural(record.size) || !natural(record.location.offset) || !natural(record.location.length) || record.location.length === 0
+          ? 'size, location.offset and location.length must be natural numbers (length > 0)'
+          : !Number.isFinite(record.lastAccessMs)
+            ? 'lastAccessMs must be a finite number'
+            : null;
+  if (problem !== null) throw new RangeError(`index record ${JSON.stringify(file)}: ${problem}`);
+}
+
+/** Encodes an index file. Throws a RangeError (or TypeError) for a record that is not well-formed (a caller bug). */
 export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): Uint8Array {
   const count = records.size;
   const paths: string[] = [];
   const keys: string[] = [];
   const packs: string[] = [];
   const packIds = new Map<string, number>();
+  const hashes: string[] = [];
   for (const [file, record] of records) {
-    if (!CONTENT_HASH.test(record.contentHash)) throw new RangeError(`index record ${file}: contentHash must be 16 lowercase hex digits`);
+    checkRecord(file, record);
     paths.push(file);
     keys.push(record.key);
+    hashes.push(record.contentHash);
     if (!packIds.has(record.location.pack)) {
       packIds.set(record.location.pack, packs.length);
       packs.push(record.location.pack);
@@ -208,9 +230,9 @@ export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix
     packOf[i] = packIds.get(record.location.pack) as number;
     pathLengths[i] = file.length;
     keyLengths[i] = record.key.length;
-    bytes.set(Buffer.from(record.contentHash, 'latin1'), layout.hashes + i * CONTENT_HASH_LENGTH);
     i++;
   }
+  bytes.set(Buffer.from(hashes.join(''), 'latin1'), layout.hashes);
   bytes.set(pathText, layout.paths);
   bytes.set(keyText, layout.keys);
   view.setBigUint64(OFFSET_CHECKSUM, xxh64(bytes.subarray(CHECKSUMMED_FROM)), true);
