@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import { isSourceFile } from '../discovery.js';
 import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependenciesAnswer, type TransitiveDependentsAnswer, type WholeGraphAnswer } from '../graph/deps-service.js';
-import { isInside, realpathOr } from '../graph/compiler-options.js';
+import { isInside, loadTypeScript, realpathOr } from '../graph/compiler-options.js';
 import { resolveOptions } from '../options.js';
 import { REPORT_SCHEMA_VERSION } from '../warm-report.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
@@ -44,7 +44,11 @@ export function registerDeps(program: Command, setExit: (code: number) => void):
     const options = optionsFromCommon(undefined, flags);
     const root = resolveOptions(options).root;
     const target = file === undefined ? undefined : fileArgument(file, root, flags.reverse === true);
-    const engine = createEngine(options, { machine: await machineFor(options) });
+    // A whole-graph answer warms on all cores; a single file's answer parses at most the few files
+    // it reads, cheaper in this thread (which loads TypeScript to resolve anyway) than starting workers.
+    const wholeGraph = target === undefined || flags.reverse === true;
+    loadTypeScript(); // every answer resolves: load it first, through the V8 code cache, before any parse needs it
+    const engine = createEngine({ ...options, executor: wholeGraph ? 'pool' : 'in-thread' }, { machine: await machineFor(options) });
     try {
       const service = new DependencyService(engineDepsSource(engine));
       const quiet = flags.quiet === true && !flags.json;

@@ -51,7 +51,7 @@ export function prepareCacheDir(dir: string, adoptOnlyEmpty: boolean): string | 
   try {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     // Checked before anything is changed: a foreign directory is left exactly as it was.
-    if (adoptOnlyEmpty && fs.existsSync(dir) && !hasMarker(dir) && fs.readdirSync(dir).length > 0) {
+    if (adoptOnlyEmpty && fs.existsSync(dir) && !hasMarker(dir) && !fs.readdirSync(dir).every(isStrataName)) {
       return `${dir} exists, is not empty and is not a Strata cache directory (no ${MARKER_FILE}); choose a new or empty directory`;
     }
     ensurePrivateDir(dir);
@@ -63,6 +63,15 @@ export function prepareCacheDir(dir: string, adoptOnlyEmpty: boolean): string | 
   } catch (error) {
     return `cannot use ${dir} (${errorText(error)})`;
   }
+}
+
+/**
+ * Names another Strata process creates while it prepares the same directory (its marker being
+ * written, the two subdirectories, the lock): a directory holding only these is ours in progress,
+ * not a foreign one.
+ */
+function isStrataName(name: string): boolean {
+  return name.startsWith(MARKER_FILE) || name === PACKS_DIR || name === INDEXES_DIR || name.endsWith('.lock');
 }
 
 function realpathOrSelf(dir: string): string {

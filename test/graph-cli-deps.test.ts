@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+
+/**
+ * Runs `strata deps` in a child process from `cwd`: through the real CLI once main.ts registers the
+ * command, else through a program that registers only `deps` the way main.ts registers commands
+ * (same exit-code rules: usage errors 2, fatal 1).
+ */
+const WIRED = fs.readFileSync(CLI, 'utf8').includes('registerDeps');
+const HARNESS = `
+const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
+const { registerDeps } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'deps-command.js'))});
+const { UsageError } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'warm-command.js'))});
+let code = 0;
+const program = new Command().name('strata').exitOverride();
+registerDeps(program, (c) => { code = c; });
+program.parseAsync(process.argv.slice(1), { from: 'user' }).then(
+  () => { process.exitCode = code; },
+  (error) => {
+    if (error instanceof CommanderError) { process.exitCode = 2; return; }
+    process.stderr.write('strata: ' + error.message + '\\n');
+    process.exitCode = error instanceof UsageError || error.code === 'EINVALIDOPTION' ? 2 : 1;
+  },
+);
+`;
+
+function strata(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const argv = WIRED ? [CLI, ...args] : ['-e', HARNESS, ...args];
+  const result = spawnSync(process.execPath, argv, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function json(args: string[], cwd: string): Record<string, unknown> {
+  const { status, stdout, stderr } = strata([...args, '--json'], cwd);
+  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe('strata deps (CLI)', () => {
+  let tree: TempTree;
+  beforeAll(() => {
+    tree = makeTree({
+      'tsconfig.json': JSON.stringify({ compilerOptions: { paths: { '#lib/*': ['./lib/*'] } } }),
+      'src/a.ts': "import { b } from './b.js';\nimport type { L } from '#lib/l';\nimport 'node:fs';\nexport const a = b;\nexport type { L };\n",
+      'src/b.ts': "import { c } from './c';\nexport const b = c;\n",
+      'src/c.ts': "import { a } from './a';\nexport const c = 1;\nexport const back = () => a;\n",
+      'lib/l.ts': 'export type L = 1;\n',
+      'README.md': '# not source\n',
+    });
+  });
+  afterAll(() => tree.remove());
+
+  it("prints a file's dependencies, FILE taken relative to the current directory", () => {
+    const answer = json(['deps', 'a.ts', '--root', tree.root], path.join(tree.root, 'src'));
+    expect(answer).toEqual({
+      schemaVersion: 1,
+      file: 'src/a.ts',
+      tsconfig: 'tsconfig.json',
+      dependencies: [
+        { specifier: './b.js', resolved: 'src/b.ts', kind: 'import', typeOnly: false, external: false },
+        { specifier: '#lib/l', resolved: 'lib/l.ts', kind: 'import', typeOnly: true, external: false },
+        { specifier: 'node:fs', resolved: null, kind: 'import', typeOnly: false, external: true },
+      ],
+    });
+  });
+
+  it('prints direct dependents with --reverse, and a flat list with depths with --depth, through a cycle', () => {
+    expect(json(['deps', 'src/b.ts', '--reverse'], tree.root)).toEqual({ schemaVersion: 1, file: 'src/b.ts', dependents: [{ path: 'src/a.ts', specifier: './b.js', kind: 'import' }] });
+    const deep = json(['deps', 'src/b.ts', '--reverse', '--depth', '5'], tree.root) as { dependents: { path: string; depth: number }[]; depth: number; schemaVersion: number };
+    expect(deep.schemaVersion).toBe(1);
+    expect(deep.depth).toBe(5);
+    expect(deep.dependents.map((d) => [d.path, d.depth])).toEqual([
+      ['src/a.ts', 1],
+      ['src/c.ts', 2],
+    ]);
+  });
+
+  it('prints the whole graph without FILE: a key for every source file, sorted, in-root targets only', () => {
+    const graph = json(['deps', '--root', tree.root], path.dirname(tree.root));
+    expect(graph).toEqual({
+      schemaVersion: 1,
+      root: tree.root,
+      files: { 'lib/l.ts': [], 'src/a.ts': ['lib/l.ts', 'src/b.ts'], 'src/b.ts': ['src/c.ts'], 'src/c.ts': ['src/a.ts'] },
+      failed: [],
+    });
+  });
+
+  it('prints a readable listing on stdout without --json', () => {
+    const { status, stdout } = strata(['deps', 'src/a.ts'], tree.root);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^src\/a\.ts: 3 dependencies \(tsconfig\.json\)/);
+    expect(stdout).toMatch(/\.\/b\.js\s+→ src\/b\.ts/);
+    expect(stdout).toMatch(/node:fs\s+→ external/);
+  });
+
+  it.each([
+    [['deps', 'src/a.ts', '--depth', '0'], /--depth.*a positive integer/],
+    [['deps', 'src/a.ts', '--depth', 'two'], /--depth.*a positive integer/],
+    [['deps', '--reverse'], /--reverse needs a FILE/],
+    [['deps', 'src/missing.ts'], /is not a file/],
+    [['deps', 'README.md'], /not a source file/],
+    [['deps', '../elsewhere.ts'], /not inside the root/],
+  ])('exits 2 on %j', (args, message) => {
+    const { status, stderr, stdout } = strata(args, tree.root);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+  });
+});
