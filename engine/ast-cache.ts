@@ -13,6 +13,8 @@ export interface AstRecord {
   readonly imports: readonly ImportRecord[];
   readonly diagnostics: number;
   readonly nodeCount: number;
+  /** Hash of what the file exports (workers/export-signature.ts). */
+  readonly signature: string;
 }
 
 interface AstEntry extends AstRecord, LruLinks {

@@ -44,6 +44,8 @@ export interface AstResult {
   readonly ast: EncodedAst;
   readonly imports: readonly ImportRecord[];
   readonly diagnostics: number;
+  /** Hash of what the file exports: equal before and after an edit → importers are unaffected. */
+  readonly signature: string;
 }
 
 /** A pinned, zero-copy view of a file's cached bytes. Valid until `release()`. */
@@ -167,7 +169,7 @@ export class Engine {
         if (outcome === undefined || outcome.type === 'failed') {
           throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
         }
-        record = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount };
+        record = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature };
         if (this.#clock.isCurrent(relative, revision)) {
           this.#asts.set(key, record);
           persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
@@ -176,7 +178,7 @@ export class Engine {
         if (pinned) this.#content.unpin(pinned);
       }
     }
-    return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics };
+    return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature };
   }
 
   /** A real `ts.SourceFile` (parent pointers set) for callers that need TypeScript's node API. */

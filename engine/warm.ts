@@ -116,7 +116,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
       // Content-addressed, but a file invalidated mid-parse is re-read by its next reader anyway:
       // dropping here keeps the rule "work older than the file's last invalidation is never stored".
       if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
-        ctx.asts.set(file.key, { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount });
+        ctx.asts.set(file.key, { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature });
         persistence?.remember(file.ref.path, file.fingerprint, file.hash, file.key, outcome.entry);
       }
     }

@@ -15,6 +15,7 @@ export interface AstEntryRecord {
   readonly imports: readonly ImportRecord[];
   readonly diagnostics: number;
   readonly nodeCount: number;
+  readonly signature: string;
 }
 
 type Lz4 = typeof import('../native-bindings/lz4.js');
@@ -29,9 +30,10 @@ function lz4(): Lz4 {
  * Version of the envelope's shape (independent of the entry header's version). Version 2: the
  * payload's pos, end and subtreeEnd columns are stored as small differences (pos from the previous
  * node's pos, end from the node's pos, subtreeEnd from the node's index), which lz4 compresses far
- * better than absolute offsets; kinds and flags are stored as they are.
+ * better than absolute offsets; kinds and flags are stored as they are. Version 3 adds the export
+ * signature.
  */
-const META_VERSION = 2;
+const META_VERSION = 3;
 /** Part of every L2 key (engine/keys.ts): entries of another envelope version are never looked up. */
 export const AST_ENTRY_VERSION = META_VERSION;
 const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export', 'dynamic-import', 'require', 'import-equals', 'import-type', 'reference']);
@@ -43,7 +45,7 @@ const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export
 export const COMPRESS_MIN_BYTES = 4096;
 
 export function encodeAstEntry(key: string, record: AstEntryRecord, requested: CodecId): Uint8Array {
-  const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.imports.map((i) => [i.specifier, i.kind, i.typeOnly])]);
+  const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.imports.map((i) => [i.specifier, i.kind, i.typeOnly]), record.signature]);
   const columns = toDeltaColumns(record.ast);
   const codec: CodecId = requested === 'lz4-block-v1' && columns.byteLength >= COMPRESS_MIN_BYTES ? 'lz4-block-v1' : 'none';
   const payload = codec === 'lz4-block-v1' ? lz4().lz4Compress(columns) : columns;
@@ -54,9 +56,9 @@ export function encodeAstEntry(key: string, record: AstEntryRecord, requested: C
 export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
   const entry = decodeEntry(bytes, key);
   const meta = decodePlainData(entry.meta, 'AST entry metadata');
-  if (!Array.isArray(meta) || meta.length !== 4 || meta[0] !== META_VERSION) throw corrupt('metadata shape');
-  const [, diagnostics, nodeCount, rawImports] = meta as [number, unknown, unknown, unknown];
-  if (!isCount(diagnostics) || !isCount(nodeCount) || !Array.isArray(rawImports)) throw corrupt('metadata fields');
+  if (!Array.isArray(meta) || meta.length !== 5 || meta[0] !== META_VERSION) throw corrupt('metadata shape');
+  const [, diagnostics, nodeCount, rawImports, signature] = meta as [number, unknown, unknown, unknown, unknown];
+  if (!isCount(diagnostics) || !isCount(nodeCount) || !Array.isArray(rawImports) || typeof signature !== 'string') throw corrupt('metadata fields');
   const imports = rawImports.map((raw: unknown): ImportRecord => {
     if (!Array.isArray(raw) || raw.length !== 3) throw corrupt('import record');
     const [specifier, kind, typeOnly] = raw as [unknown, unknown, unknown];
@@ -67,7 +69,7 @@ export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
   if (decoded.byteLength !== entry.rawLength) throw corrupt('payload length');
   const ast = ownedCopy(decoded);
   fromDeltaColumns(ast);
-  return { ast, imports, diagnostics, nodeCount };
+  return { ast, imports, diagnostics, nodeCount, signature };
 }
 
 /** The columns of an encoded AST; null when the bytes are too short to hold what they declare. */

@@ -50,6 +50,8 @@ export interface ParsedOutcome {
   /** Number of syntax diagnostics; > 0 is still a parsed result. */
   readonly diagnostics: number;
   readonly nodeCount: number;
+  /** Hash of what the file exports: unchanged → dependents' results stay valid. */
+  readonly signature: string;
   /** The persisted entry (shared/ast-entry.ts), compressed and checksummed here, off the coordinator. */
   readonly entry: Uint8Array | null;
 }

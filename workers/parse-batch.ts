@@ -38,7 +38,7 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
       const text = decodeSourceText(file.buffer, file.offset, file.length);
       const parsed = parseSource(file.path, text);
       const entry = request.entryCodec === null ? null : encodeAstEntry(file.key, parsed, request.entryCodec);
-      outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount, entry });
+      outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount, signature: parsed.signature, entry });
     } catch (error) {
       outcomes.push({ type: 'failed', id: file.id, code: 'EWORKER', message: `parser threw: ${(error as Error).message}` });
     }

@@ -8,6 +8,7 @@ import type { ImportRecord } from '../shared/imports.js';
 import type { ParseSettings, ParserIdentity } from '../shared/protocol.js';
 import { scriptKindName, type ScriptKindName } from '../shared/script-kind.js';
 import { encodeSourceFile } from './ast-encoder.js';
+import { exportSignature } from './export-signature.js';
 
 /** What parsing one file yields. */
 export interface ParsedSource {
@@ -18,6 +19,8 @@ export interface ParsedSource {
   /** Number of syntax diagnostics; a file with syntax errors is still a parsed file. */
   readonly diagnostics: number;
   readonly nodeCount: number;
+  /** Hash of what the file exports (workers/export-signature.ts). */
+  readonly signature: string;
 }
 
 /** Language version as a parse setting (`'latest'`) or as TypeScript's own enum value. */
@@ -80,7 +83,7 @@ export function parseSource(path: string, text: string, languageVersion: Languag
     scriptKindOf(path),
   );
   const { ast, imports, nodeCount } = encodeSourceFile(sf);
-  return { ast, imports, diagnostics: parseDiagnosticsCount(sf), nodeCount };
+  return { ast, imports, diagnostics: parseDiagnosticsCount(sf), nodeCount, signature: exportSignature(sf) };
 }
 
 /**
