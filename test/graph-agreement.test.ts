@@ -79,7 +79,9 @@ class TypeScriptOracle {
       } else if (ts.isCallExpression(node)) {
         const first = node.arguments[0];
         if (first !== undefined && ts.isStringLiteralLike(first)) {
-          if (node.expression.kind === ts.SyntaxKind.ImportKeyword) add('dynamic-import', first, false);
+          const callee = node.expression;
+          const isImportDefer = ts.isMetaProperty(callee) && callee.keywordToken === ts.SyntaxKind.ImportKeyword && callee.name.text === 'defer';
+          if (callee.kind === ts.SyntaxKind.ImportKeyword || isImportDefer) add('dynamic-import', first, false);
           else if (ts.isIdentifier(node.expression) && node.expression.text === 'require' && node.arguments.length === 1) add('require', first, false);
         }
       } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {

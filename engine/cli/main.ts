@@ -7,6 +7,7 @@ import { isStrataError } from '../../shared/errors.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { log } from './output.js';
 import { registerClear } from './clear-command.js';
+import { registerDeps } from './deps-command.js';
 import { registerWarm, UsageError } from './warm-command.js';
 
 const startedAt = performance.now();
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   registerWarm(program, startedAt, setExit);
   registerClear(program, setExit);
+  registerDeps(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -237,8 +237,8 @@ function fileFormatOf(t: typeof ts, fromFile: string, options: ts.CompilerOption
  * is `getEmitSyntaxForUsageLocationWorker` when the import syntax affects resolution.
  */
 export function resolutionModeFor(t: typeof ts, kind: Exclude<ImportKind, 'reference'>, file: FileFormatSource, options: ts.CompilerOptions): ts.ResolutionMode {
-  const ts_ = internals(t);
-  if (!ts_.importSyntaxAffectsModuleResolution(options)) return undefined;
+  const internal = internals(t);
+  if (!internal.importSyntaxAffectsModuleResolution(options)) return undefined;
   switch (kind) {
     case 'require':
     case 'import-equals':
@@ -248,19 +248,19 @@ export function resolutionModeFor(t: typeof ts, kind: Exclude<ImportKind, 'refer
     case 'import':
     case 'export':
     case 'import-type': {
-      const emit = ts_.getEmitModuleFormatOfFileWorker(file, options);
+      const emit = internal.getEmitModuleFormatOfFileWorker(file, options);
       if (emit === t.ModuleKind.CommonJS) return t.ModuleKind.CommonJS;
-      return ts_.emitModuleKindIsNonNodeESM(emit) || emit === t.ModuleKind.Preserve ? t.ModuleKind.ESNext : undefined;
+      return internal.emitModuleKindIsNonNodeESM(emit) || emit === t.ModuleKind.Preserve ? t.ModuleKind.ESNext : undefined;
     }
   }
 }
 
 /** TypeScript's `shouldTransformImportCallWorker`. */
 function shouldTransformImportCall(t: typeof ts, file: FileFormatSource, options: ts.CompilerOptions): boolean {
-  const ts_ = internals(t);
-  const moduleKind = ts_.getEmitModuleKind(options);
+  const internal = internals(t);
+  const moduleKind = internal.getEmitModuleKind(options);
   if ((t.ModuleKind.Node16 <= moduleKind && moduleKind <= t.ModuleKind.NodeNext) || moduleKind === t.ModuleKind.Preserve) return false;
-  return ts_.getEmitModuleFormatOfFileWorker(file, options) < t.ModuleKind.ES2015;
+  return internal.getEmitModuleFormatOfFileWorker(file, options) < t.ModuleKind.ES2015;
 }
 
 /** The mode of a `/// <reference types>` without `resolution-mode`: the file's default. */
@@ -276,7 +276,7 @@ const REFERENCE_EXTENSIONS = ['.ts', '.tsx', '.d.ts'] as const;
 /** The file a `/// <reference path>` names, as the program finds it; null when there is none. */
 function referencedPath(t: typeof ts, specifier: string, fromFile: string, host: ts.ModuleResolutionHost): string | null {
   const target = t.resolveTripleslashReference(specifier, fromFile);
-  if (path.basename(target).includes('.')) return host.fileExists(target) || isFile(target) ? target : null;
+  if (path.basename(target).includes('.')) return host.fileExists(target) ? target : null;
   for (const extension of REFERENCE_EXTENSIONS) if (host.fileExists(target + extension)) return target + extension;
   return null;
 }
