@@ -7,13 +7,16 @@
  * a restored CI cache, `touch`); only changed content is re-parsed. Entries are verified (checksum,
  * key, shape) when loaded: a corrupt one is counted, forgotten and rebuilt, never served.
  */
+import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
+import * as path from 'node:path';
 import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../shared/ast-entry.js';
 import { isStrataError } from '../shared/errors.js';
 import type { CodecId } from '../native-bindings/lz4.js';
 import { isRacy, wallClockNs, type Fingerprint } from './fingerprint.js';
 import type { AstKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
+import { resultsFileFor } from './results/results-file.js';
 import { DiskStore } from './store/disk-store.js';
 import type { PackLocation } from './store/packs.js';
 import type { IndexRecord, RootIndex } from './store/root-index.js';
@@ -67,6 +70,11 @@ export class AstPersistence {
 
   get dir(): string {
     return this.#store.dir;
+  }
+
+  /** Where this root's L3 results live (beside its index). */
+  get resultsFile(): string {
+    return resultsFileFor(this.#store.dir, this.#store.indexId);
   }
 
   /** The record for a file whose stat still matches it exactly (answer from disk without reading). */
@@ -187,6 +195,38 @@ export class AstPersistence {
 
   counters(): PersistenceCounters & DiskStore['counters'] {
     return { ...this.#store.counters, loaded: this.#loaded, corruptEntries: this.#corruptEntries + this.#store.counters.corruptEntries, missingEntries: this.#missingEntries };
+  }
+
+  /**
+   * Checks every index record against the tree and the packs: a record of a file that no longer
+   * exists, or whose entry is missing or fails verification. With `repair`, such records are dropped
+   * (and their entries rebuilt by the next warm).
+   */
+  validate(root: string, repair: boolean): { path: string; problem: 'deleted-file' | 'missing-entry' | 'corrupt-entry' }[] {
+    const findings: { path: string; problem: 'deleted-file' | 'missing-entry' | 'corrupt-entry' }[] = [];
+    for (const [file, record] of [...this.#index]) {
+      let problem: 'deleted-file' | 'missing-entry' | 'corrupt-entry' | null = null;
+      if (!fs.existsSync(path.join(root, ...file.split('/')))) problem = 'deleted-file';
+      else {
+        const bytes = this.#store.read(record.location);
+        if (bytes === null) problem = 'missing-entry';
+        else {
+          try {
+            decodeAstEntry(bytes, record.key);
+          } catch {
+            problem = 'corrupt-entry';
+          }
+        }
+      }
+      if (problem === null) continue;
+      findings.push({ path: file, problem });
+      if (repair) {
+        this.#index.delete(file);
+        if (problem !== 'deleted-file') this.#locations.delete(record.key);
+        this.#dirty = true;
+      }
+    }
+    return findings;
   }
 
   get indexSize(): number {

@@ -188,6 +188,11 @@ export class ContentCache {
     return this.counters.snapshot(this.#usedBytes, this.#entries.size);
   }
 
+  /** Live entries, oldest first. */
+  entries(): ContentEntry[] {
+    return [...this.#entries.oldestFirst()].map(([, entry]) => entry);
+  }
+
   /** Oldest first; for validation and tests. */
   pathsByRecency(): string[] {
     return [...this.#entries.oldestFirst()].map(([path]) => path);

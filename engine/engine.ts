@@ -20,6 +20,15 @@ import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
 import { runWarm, type WarmProgress } from './warm.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
+import { analyzerResults, type AnalyzerResults, type AnalyzerSpec } from './results/analyzer-results.js';
+import { ResultsCache } from './results/results-cache.js';
+import { loadResults, saveResults } from './results/results-file.js';
+import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
+import type { ModuleResolver } from './graph/module-resolver.js';
+import { xxh64String } from '../native-bindings/hash.js';
+import { isSourceFile } from './discovery.js';
+import * as fs from 'node:fs';
+import { fingerprintOf, sameFingerprint } from './fingerprint.js';
 import type { LevelName, LevelSnapshot } from './metrics.js';
 import { emptyLevel } from './metrics.js';
 
@@ -46,6 +55,8 @@ export interface AstResult {
   readonly diagnostics: number;
   /** Hash of what the file exports: equal before and after an edit → importers are unaffected. */
   readonly signature: string;
+  /** xxh64 of the file's bytes, 16 hex characters. */
+  readonly contentHash: string;
 }
 
 /** A pinned, zero-copy view of a file's cached bytes. Valid until `release()`. */
@@ -67,6 +78,21 @@ export interface EngineStats {
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: ReturnType<AstPersistence['counters']> | null };
 }
 
+export interface ValidationFinding {
+  readonly level: 'content' | 'ast' | 'results';
+  /** Root-relative path. */
+  readonly path: string;
+  readonly problem: 'stale-content' | 'deleted-file' | 'missing-entry' | 'corrupt-entry' | 'orphan-result';
+}
+
+export interface ValidationReport {
+  readonly schemaVersion: number;
+  readonly root: string;
+  readonly findings: readonly ValidationFinding[];
+  /** Findings fixed (with `repair: true`). */
+  readonly repaired: number;
+}
+
 export class Engine {
   readonly options: ResolvedOptions;
   readonly #content: ContentCache;
@@ -79,6 +105,11 @@ export class Engine {
   #persistence: AstPersistence | null = null;
   #persistenceOpened = false;
   readonly #warnings: { path: string; message: string }[] = [];
+  readonly #results: ResultsCache;
+  #resultsLoaded = false;
+  #resolver: ModuleResolver | null = null;
+  #deps: DependencyService | null = null;
+  readonly #cleanupTimer: NodeJS.Timeout;
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -91,6 +122,43 @@ export class Engine {
     this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, ...(workerFile ? { workerFile } : {}) });
     this.#keyPrefix = astKeyPrefix(installedParser(), DEFAULT_PARSE_SETTINGS);
     this.#env = sources.env ?? process.env;
+    this.#results = new ResultsCache({ maxEntries: o.resultsMaxEntries, retentionMs: o.resultsRetention });
+    // Periodic cleanup of expired results; never keeps the process alive.
+    this.#cleanupTimer = setInterval(() => this.#results.cleanup(), o.resultsCleanupInterval);
+    this.#cleanupTimer.unref();
+  }
+
+  /**
+   * An analyzer's namespace in L3: `get`, `set` and `compute(path, fn)` for per-file results that
+   * stay valid while the file and (unless `dependsOnDependencies: false`) its dependencies' export
+   * signatures are unchanged.
+   */
+  results<T>(spec: AnalyzerSpec): AnalyzerResults<T> {
+    this.#assertOpen();
+    this.#loadResults();
+    return analyzerResults<T>(
+      {
+        clock: this.#clock,
+        cache: this.#results,
+        relative: (file) => toRootPath(this.root, file).relative,
+        ast: (file) => this.ast(file),
+        dependencyState: (file) => this.#dependencyState(file),
+      },
+      spec,
+    );
+  }
+
+  /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape). */
+  async deps(file: string): Promise<DependenciesAnswer> {
+    this.#assertOpen();
+    return this.#dependencyService().dependenciesOf(file);
+  }
+
+  /** Files that import this one (with `depth`, transitively, each with its depth). */
+  async dependents(file: string, depth?: number): Promise<DependentsAnswer | TransitiveDependentsAnswer> {
+    this.#assertOpen();
+    const service = this.#dependencyService();
+    return depth === undefined ? service.dependentsOf(file) : service.dependentsOf(file, depth);
   }
 
   get root(): string {
@@ -178,7 +246,7 @@ export class Engine {
         if (pinned) this.#content.unpin(pinned);
       }
     }
-    return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature };
+    return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
   }
 
   /** A real `ts.SourceFile` (parent pointers set) for callers that need TypeScript's node API. */
@@ -206,7 +274,7 @@ export class Engine {
       root: this.root,
       profile: this.options.profile,
       revision: this.#clock.now,
-      levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: emptyLevel(), streams: emptyLevel() },
+      levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: emptyLevel() },
       content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
       ast: { budget: this.#asts.budget },
       pool: this.#pool.stats(),
@@ -219,6 +287,39 @@ export class Engine {
     };
   }
 
+  /**
+   * Reports inconsistencies across levels: L1 content that no longer matches its file, index
+   * records of deleted files or with missing/corrupt entries, results about files that are gone.
+   * With `repair`, each is removed (and rebuilt on next use). Never throws for a finding.
+   */
+  validate(options: { repair?: boolean } = {}): ValidationReport {
+    this.#assertOpen();
+    const repair = options.repair === true;
+    const findings: ValidationFinding[] = [];
+    for (const entry of this.#content.entries()) {
+      let stale = false;
+      try {
+        const stats = fs.statSync(toAbsolute(this.root, entry.path), { bigint: true });
+        stale = !sameFingerprint(fingerprintOf(stats), entry.fingerprint);
+      } catch {
+        stale = true;
+      }
+      if (!stale) continue;
+      findings.push({ level: 'content', path: entry.path, problem: 'stale-content' });
+      if (repair) this.#content.delete(entry.path);
+    }
+    const persistence = this.#openPersistence();
+    for (const finding of persistence?.validate(this.root, repair) ?? []) findings.push({ level: 'ast', ...finding });
+    this.#loadResults();
+    const gone = new Set([...this.#results.paths()].filter((file) => !fs.existsSync(toAbsolute(this.root, file))));
+    for (const file of gone) findings.push({ level: 'results', path: file, problem: 'orphan-result' });
+    if (repair) {
+      this.#results.deletePaths(gone);
+      persistence?.save();
+    }
+    return { schemaVersion: REPORT_SCHEMA_VERSION, root: this.root, findings, repaired: repair ? findings.length : 0 };
+  }
+
   /** Drops every in-memory entry. */
   clear(): void {
     this.#content.clear();
@@ -229,12 +330,14 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#cleanupTimer);
     await this.#pool.close();
     const persistence = this.#persistence;
     this.#persistence = null;
     if (persistence) {
       try {
         persistence.save();
+        if (this.#results.dirty) saveResults(persistence.resultsFile, this.#results.entries());
       } finally {
         persistence.close();
       }
@@ -256,6 +359,80 @@ export class Engine {
         throw new StrataError('ENOTCACHED', `${relative} is not parsed as source (${read.reason})`, relative);
       case 'failed':
         throw new StrataError(read.code, `${relative}: ${read.message}`, relative);
+    }
+  }
+
+  /** Loads persisted L3 results once (they are keyed by state: only valid ones can ever be hit). */
+  #loadResults(): void {
+    if (this.#resultsLoaded) return;
+    this.#resultsLoaded = true;
+    const persistence = this.#openPersistence();
+    if (persistence === null) return;
+    const loaded = loadResults(persistence.resultsFile);
+    if (loaded.corrupt) this.#warnings.push({ path: '.', message: 'results file was corrupt: removed, results will be recomputed' });
+    this.#results.load(loaded.results);
+    this.#results.dirty = false;
+  }
+
+  #dependencyService(): DependencyService {
+    return (this.#deps ??= new DependencyService(engineDepsSource(this), { resolver: this.#moduleResolver() }));
+  }
+
+  #moduleResolver(): ModuleResolver {
+    if (this.#resolver === null) {
+      // Loaded on first use: module resolution loads TypeScript, which a plain warm never needs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { ModuleResolver: Resolver } = require('./graph/module-resolver.js') as typeof import('./graph/module-resolver.js');
+      this.#resolver = new Resolver({ root: this.root });
+    }
+    return this.#resolver;
+  }
+
+  /**
+   * Digest of what a file's results may depend on: each resolved in-root dependency with its export
+   * signature, and for re-exports (`export … from`), what those re-export in turn (cycle-safe).
+   */
+  async #dependencyState(file: string): Promise<{ digest: string; files: string[] }> {
+    const resolver = this.#moduleResolver();
+    resolver.refresh();
+    const parts: string[] = [];
+    const files = new Set<string>();
+    const visit = async (from: string, reexportsOnly: boolean, seen: Set<string>): Promise<void> => {
+      const ast = await this.ast(from);
+      for (const record of ast.imports) {
+        if (reexportsOnly && record.kind !== 'export') continue;
+        const { resolved, external } = resolver.resolve(ast.path, record);
+        if (resolved === null || external) {
+          parts.push(`${record.specifier}>${external ? 'external' : 'unresolved'}`);
+          continue;
+        }
+        const relative = toRootPath(this.root, resolved).relative;
+        if (seen.has(relative)) continue;
+        seen.add(relative);
+        files.add(relative);
+        parts.push(`${relative}=${await this.#signatureOf(resolved)}`);
+        // What a dependency re-exports (`export … from`) is part of what this file sees through it.
+        if (isSourceFile(resolved)) await visit(resolved, true, seen);
+      }
+    };
+    await visit(file, false, new Set([toRootPath(this.root, file).relative]));
+    parts.sort();
+    return { digest: xxh64String(parts.join('\n')), files: [...files] };
+  }
+
+  /** A dependency's export signature; for a non-source file (JSON, CSS), its content hash. */
+  async #signatureOf(file: string): Promise<string> {
+    if (isSourceFile(file)) {
+      try {
+        return (await this.ast(file)).signature;
+      } catch (error) {
+        return `error:${(error as { code?: string }).code ?? 'unknown'}`;
+      }
+    }
+    try {
+      return xxh64String((await this.content(file)).toString('latin1'));
+    } catch {
+      return 'missing';
     }
   }
 
