@@ -74,6 +74,7 @@ export interface EngineStats {
   readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
   readonly content: { readonly budget: number; readonly reservedBytes: number; readonly fragmentation: number; readonly restamps: number };
   readonly ast: { readonly budget: number };
+  readonly graph: { readonly nodes: number; readonly maxNodes: number };
   readonly pool: ReturnType<ParsePool['stats']>;
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: ReturnType<AstPersistence['counters']> | null };
 }
@@ -277,6 +278,7 @@ export class Engine {
       levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: emptyLevel() },
       content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
       ast: { budget: this.#asts.budget },
+      graph: { nodes: this.#deps?.nodeCount ?? 0, maxNodes: this.options.graphMaxNodes },
       pool: this.#pool.stats(),
       disk: {
         dir: this.#persistence?.dir ?? null,
@@ -375,7 +377,7 @@ export class Engine {
   }
 
   #dependencyService(): DependencyService {
-    return (this.#deps ??= new DependencyService(engineDepsSource(this), { resolver: this.#moduleResolver() }));
+    return (this.#deps ??= new DependencyService(engineDepsSource(this), { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes }));
   }
 
   #moduleResolver(): ModuleResolver {

@@ -161,4 +161,18 @@ describe('engine.results (L3)', () => {
     expect(await recomputed(results, ['src/a.ts'])).toEqual(['src/a.ts']);
     expect(await results.get('src/c.ts')).toBe('src/c.ts:0');
   });
+
+  it('answers every deps and dependents query correctly past the graph-node cap', async () => {
+    for (let i = 0; i < 6; i++) tree.write(`src/leaf${i}.ts`, `import { c } from './c';\nexport const l${i} = c;\n`);
+    const capped = createEngine({ root: tree.root, executor: 'in-thread', graphMaxNodes: 3 }, isolated);
+    const unbounded = open();
+    engines.push(capped);
+    for (const file of ['src/a.ts', 'src/c.ts', 'src/leaf3.ts']) {
+      expect(await capped.deps(file)).toEqual(await unbounded.deps(file));
+      expect(await capped.dependents(file)).toEqual(await unbounded.dependents(file));
+      expect(await capped.dependents(file, 3)).toEqual(await unbounded.dependents(file, 3));
+      expect(capped.stats().graph.nodes).toBeLessThanOrEqual(3);
+    }
+    expect(((await capped.dependents('src/c.ts')) as { dependents: unknown[] }).dependents).toHaveLength(7);
+  });
 });

@@ -98,6 +98,12 @@ export interface DependencyServiceOptions {
   readonly resolver?: ModuleResolver;
   /** `astOf` calls in flight during a scan. @default 32 */
   readonly concurrency?: number;
+  /**
+   * Graph nodes kept in memory between queries (the profile's `graphMaxNodes`). Past it the graph
+   * is dropped after answering and rebuilt by the next query: the cap bounds memory, never answers.
+   * @default unbounded
+   */
+  readonly maxNodes?: number;
 }
 
 interface FileDependencies {
@@ -113,7 +119,8 @@ export class DependencyService {
   readonly #source: DepsSource;
   readonly #resolver: ModuleResolver;
   readonly #concurrency: number;
-  readonly #graph = new DependencyGraph();
+  readonly #maxNodes: number;
+  #graph = new DependencyGraph();
   /** Source file (root-relative) → its resolved imports, as of the last scan that read it. */
   readonly #records = new Map<string, DependencyEntry[]>();
 
@@ -123,6 +130,21 @@ export class DependencyService {
     this.#rootReal = realpathOr(this.root);
     this.#resolver = options.resolver ?? new ModuleResolver({ root: this.root });
     this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.#maxNodes = options.maxNodes ?? Infinity;
+  }
+
+  /** Nodes held in memory now. */
+  get nodeCount(): number {
+    return this.#graph.size;
+  }
+
+  /** Drops the graph when it holds more nodes than allowed; the next query rebuilds what it needs. */
+  #bound<T>(answer: T): T {
+    if (this.#graph.size > this.#maxNodes) {
+      this.#graph = new DependencyGraph();
+      this.#records.clear();
+    }
+    return answer;
   }
 
   /** The graph as of the last scan (read-only use). */
@@ -135,7 +157,7 @@ export class DependencyService {
     this.#resolver.refresh();
     const relative = this.#relative(file);
     const read = await this.#read(relative);
-    return { file: relative, tsconfig: read.tsconfig, dependencies: read.entries };
+    return this.#bound({ file: relative, tsconfig: read.tsconfig, dependencies: read.entries });
   }
 
   /** The files that import `file` directly (with the import), or with `depth` every file within that many edges. */
@@ -149,10 +171,10 @@ export class DependencyService {
       for (const source of this.#graph.dependents(relative).sort(compare)) {
         for (const entry of this.#edgesBetween(source, relative)) dependents.push({ path: source, specifier: entry.specifier, kind: entry.kind });
       }
-      return { file: relative, dependents };
+      return this.#bound({ file: relative, dependents });
     }
     const reached = this.#graph.transitiveDependents(relative, depth);
-    return { file: relative, depth, dependents: sortReached(reached.map((r) => this.#reachedEntry(r.path, r.depth, r.via, r.path, r.via))) };
+    return this.#bound({ file: relative, depth, dependents: sortReached(reached.map((r) => this.#reachedEntry(r.path, r.depth, r.via, r.path, r.via))) });
   }
 
   /**
@@ -175,7 +197,7 @@ export class DependencyService {
       frontier = [...next];
     }
     const reached = this.#graph.transitiveDependencies(relative, depth);
-    return { file: relative, depth, dependencies: sortReached(reached.map((r) => this.#reachedEntry(r.path, r.depth, r.via, r.via, r.path))) };
+    return this.#bound({ file: relative, depth, dependencies: sortReached(reached.map((r) => this.#reachedEntry(r.path, r.depth, r.via, r.via, r.path))) });
   }
 
   /** Every source file → the in-root files it imports. */
@@ -183,7 +205,7 @@ export class DependencyService {
     const { files, failed } = await this.#scan();
     const result: Record<string, string[]> = {};
     for (const file of files) result[file] = [...new Set(this.#graph.dependencies(file))].sort(compare);
-    return { root: this.root, files: result, failed };
+    return this.#bound({ root: this.root, files: result, failed });
   }
 
   /** Reads and resolves every source file, updating the graph; files gone since the last scan are removed. */
