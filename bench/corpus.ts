@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { prng } from './seeded-random.js';
 
 export interface CorpusOptions {
   readonly files: number;
@@ -11,15 +12,6 @@ export interface CorpusOptions {
   readonly seed?: number;
 }
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
 
 export function generateMonorepo(root: string, options: CorpusOptions): string {
   const random = prng(options.seed ?? 42);

@@ -30,6 +30,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
+import { prng } from './seeded-random.js';
 
 const DEFAULT_NODES = 10_000;
 const DEFAULT_SAMPLES = 2_000;
@@ -38,17 +39,6 @@ const FILES_PER_PACKAGE = 200;
 const CORE_FILES = 20;
 const SEED = 0x9a4f;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** file → the files it imports, for a generated monorepo of `nodes` files. */
 export function generateEdges(nodes: number, seed = SEED): Map<string, string[]> {

@@ -6,6 +6,7 @@ import * as b from 'benny';
 import { LRUCache } from 'lru-cache';
 import { ContentCache } from '../engine/content-cache.js';
 import type { Fingerprint } from '../engine/fingerprint.js';
+import { prng } from './seeded-random.js';
 
 export interface L1Figures {
   readonly keys: number;
@@ -19,10 +20,6 @@ const KEYS = 10_000;
 const GETS_PER_OP = 1_000;
 const BUDGET = 75 * 1024 * 1024;
 
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 function accessSequence(keys: string[], zipf: boolean): string[] {
   const random = prng(zipf ? 7 : 11);

@@ -25,6 +25,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { SlabAllocator, type SlabRange, type SlabStats } from '../shared/slab.js';
+import { prng } from './seeded-random.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
@@ -36,17 +37,6 @@ const OCCUPANCY = 0.7;
 const DEFAULT_OPS = 200_000;
 const SEED = 0x51ab;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function logUniform(random: () => number, min: number, max: number): number {
   return Math.floor(Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min))));

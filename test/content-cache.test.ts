@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ContentCache } from '../engine/content-cache.js';
 import type { Fingerprint } from '../engine/fingerprint.js';
+import { prng } from '../bench/seeded-random.js';
 
 const KiB = 1024;
 const FINGERPRINT: Fingerprint = { dev: 1n, ino: 1n, size: 0n, mtimeNs: 0n, ctimeNs: 0n };
@@ -35,8 +36,7 @@ describe('ContentCache', () => {
   it('never passes its budget, whatever the sizes stored', () => {
     const budget = 256 * KiB;
     const cache = makeCache(budget);
-    let seed = 7;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = prng(7);
     for (let i = 0; i < 3000; i++) {
       const size = Math.floor(random() ** 3 * 40 * KiB);
       store(cache, `f${i % 500}`, size, i % 250);

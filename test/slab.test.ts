@@ -8,21 +8,11 @@ import {
   type SlabRange,
   type SlabStats,
 } from '../shared/slab.js';
+import { prng } from '../bench/seeded-random.js';
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
-/** mulberry32: a small seeded PRNG, so a failing churn replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function logUniform(random: () => number, min: number, max: number): number {
   return Math.floor(Math.exp(Math.log(min) + random() * (Math.log(max) - Math.log(min))));

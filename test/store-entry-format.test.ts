@@ -9,18 +9,8 @@ import {
   type EntryRecord,
 } from '../shared/entry-format.js';
 import { isStrataError } from '../shared/errors.js';
+import { prng } from '../bench/seeded-random.js';
 
-/** Small deterministic PRNG (mulberry32) so every random case is reproducible. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sample(): EntryRecord {
   const raw = new TextEncoder().encode('export const answer = 42;\n'.repeat(8));

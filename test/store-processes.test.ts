@@ -7,6 +7,7 @@ import { DiskStore } from '../engine/store/disk-store.js';
 import { INDEXES_DIR, PACKS_DIR, TEMP_SUFFIX } from '../engine/store/layout.js';
 import { isPackName, listPack } from '../engine/store/packs.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
+import { prng } from '../bench/seeded-random.js';
 
 const PREFIX = 'process-test';
 const DIST = path.join(__dirname, '..');
@@ -66,17 +67,6 @@ function startWriter(root: string, cacheDir: string, tag: string, rounds: number
   return { child, ready, exit };
 }
 
-/** Small deterministic PRNG (mulberry32): the kill moments are reproducible. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -21,7 +21,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENTRY_FORMAT_VERSION } from '../../shared/entry-format.js';
-import { CORRUPT_SUFFIX, INDEX_SUFFIX, INDEXES_DIR, isMissing, PACKS_DIR, STORE_LOCK_NAME, TEMP_SUFFIX, unlinkIfPresent } from './layout.js';
+import { CORRUPT_SUFFIX, INDEX_SUFFIX, INDEXES_DIR, isMissing, PACKS_DIR, STORE_LOCK_NAME, TEMP_SUFFIX, unlinkIfPresent, openIfPresent } from './layout.js';
 import { FileLock } from './lock.js';
 import { isPackName, PACK_FORMAT_VERSION, readPackVersion } from './packs.js';
 import { INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexVersionOf } from './root-index.js';
@@ -46,13 +46,8 @@ export interface StoreFile {
 }
 
 function indexVersion(file: string): number | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const fd = openIfPresent(file);
+  if (fd === null) return null;
   try {
     const header = new Uint8Array(INDEX_HEADER_BYTES);
     const read = fs.readSync(fd, header, 0, INDEX_HEADER_BYTES, 0);

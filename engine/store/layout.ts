@@ -141,6 +141,16 @@ export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): vo
   fsyncDir(path.dirname(file));
 }
 
+/** Opens a file for reading; null when it does not exist (any other error is thrown). */
+export function openIfPresent(file: string): number | null {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
 /** Removes a file; a file that is already gone is fine. */
 export function unlinkIfPresent(file: string): boolean {
   try {

@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { ENTRY_ALIGNMENT, ENTRY_FORMAT_VERSION } from '../../shared/entry-format.js';
 import { StrataError } from '../../shared/errors.js';
-import { ensurePrivateDir, isMissing, PACK_SUFFIX, uniqueToken, writeFileAtomic } from './layout.js';
+import { ensurePrivateDir, isMissing, PACK_SUFFIX, uniqueToken, writeFileAtomic, openIfPresent } from './layout.js';
 
 /** Version of the pack layout. Bump on any change; older packs are then reclaimed by the bound. */
 export const PACK_FORMAT_VERSION = 1;
@@ -316,13 +316,8 @@ function touch(fd: number): void {
 
 /** Reads the version fields of a pack's header without validating the rest; `null` if unreadable. */
 export function readPackVersion(file: string): { packVersion: number; entryVersion: number } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const fd = openIfPresent(file);
+  if (fd === null) return null;
   try {
     const header = new Uint8Array(PACK_HEADER_BYTES);
     if (fs.readSync(fd, header, 0, PACK_HEADER_BYTES, 0) < PACK_HEADER_BYTES) return null;

@@ -46,7 +46,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64, xxh64String } from '../../native-bindings/hash.js';
 import { StrataError } from '../../shared/errors.js';
-import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic } from './layout.js';
+import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic, openIfPresent } from './layout.js';
 import { isPackName, type PackLocation } from './packs.js';
 import { decodePlainData, encodePlainData } from './safe-msgpack.js';
 
@@ -432,13 +432,8 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
 
 /** Reads a whole file into a fresh (8-aligned) buffer, with the stats of the descriptor read. */
 function readWhole(file: string): { bytes: Uint8Array; identity: fs.Stats } | null {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
+  const fd = openIfPresent(file);
+  if (fd === null) return null;
   try {
     const identity = fs.fstatSync(fd);
     const bytes = new Uint8Array(identity.size);
