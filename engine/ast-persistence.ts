@@ -72,6 +72,11 @@ export class AstPersistence {
     return this.#store.dir;
   }
 
+  /** Where the last warm's report for this root is kept (for `strata stats` in a fresh process). */
+  get lastRunFile(): string {
+    return path.join(this.#store.dir, 'runs', `${this.#store.indexId}.json`);
+  }
+
   /** Where this root's L3 results live (beside its index). */
   get resultsFile(): string {
     return resultsFileFor(this.#store.dir, this.#store.indexId);

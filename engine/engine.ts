@@ -27,6 +27,8 @@ import { DependencyService, engineDepsSource, type DependenciesAnswer, type Depe
 import type { ModuleResolver } from './graph/module-resolver.js';
 import { xxh64String } from '../native-bindings/hash.js';
 import { isSourceFile } from './discovery.js';
+import * as path from 'node:path';
+import { ensurePrivateDir, writeFileAtomic } from './store/layout.js';
 import * as fs from 'node:fs';
 import { fingerprintOf, sameFingerprint } from './fingerprint.js';
 import type { LevelName, LevelSnapshot } from './metrics.js';
@@ -171,7 +173,7 @@ export class Engine {
     this.#assertOpen();
     const persistence = this.#openPersistence();
     const warnings = this.#warnings.splice(0);
-    return runWarm(
+    const report = await runWarm(
       {
         options: this.options,
         content: this.#content,
@@ -186,6 +188,8 @@ export class Engine {
       },
       request,
     );
+    if (persistence) saveLastRun(persistence.lastRunFile, report);
+    return report;
   }
 
   /** The file's current bytes (a copy), from L1 when still valid. */
@@ -453,6 +457,16 @@ export class Engine {
 
   #assertOpen(): void {
     if (this.#closed) throw new StrataError('ECLOSED', 'the engine is closed');
+  }
+}
+
+/** Keeps the last warm's report beside the index; best effort (a read-only cache only loses it). */
+function saveLastRun(file: string, report: WarmReport): void {
+  try {
+    ensurePrivateDir(path.dirname(file));
+    writeFileAtomic(file, [Buffer.from(JSON.stringify({ ...report, savedAt: new Date().toISOString() }))]);
+  } catch {
+    // stats then shows no last run: nothing else depends on it
   }
 }
 
