@@ -125,5 +125,7 @@ export class AstCache {
 }
 
 function costOf(record: AstRecord): number {
-  return record.ast.byteLength + ENTRY_OVERHEAD_BYTES + record.imports.length * IMPORT_OVERHEAD_BYTES;
+  let imports = 0;
+  for (const { specifier } of record.imports) imports += IMPORT_OVERHEAD_BYTES + specifier.length * 2; // UTF-16 in the heap
+  return record.ast.byteLength + ENTRY_OVERHEAD_BYTES + imports;
 }
