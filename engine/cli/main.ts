@@ -8,6 +8,8 @@ import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { log } from './output.js';
 import { registerClear } from './clear-command.js';
 import { registerDeps } from './deps-command.js';
+import { registerDoctor } from './doctor-command.js';
+import { registerStats } from './stats-command.js';
 import { registerWarm, UsageError } from './warm-command.js';
 
 const startedAt = performance.now();
@@ -32,6 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerWarm(program, startedAt, setExit);
   registerClear(program, setExit);
   registerDeps(program, setExit);
+  registerStats(program, setExit);
+  registerDoctor(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

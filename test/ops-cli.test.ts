@@ -1,0 +1,191 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createEngine } from '../engine/engine.js';
+import { diagnose } from '../engine/diagnostics.js';
+import { emptyLevel } from '../engine/metrics.js';
+import { resolveOptions } from '../engine/options.js';
+import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+
+/**
+ * Runs `strata stats` / `strata doctor` in a fresh child process: through the real CLI once main.ts
+ * registers the command, else through a program that registers it the way main.ts registers commands
+ * (same exit-code rules: usage errors 2, fatal 1).
+ */
+const CLI_SOURCE = fs.readFileSync(CLI, 'utf8');
+const CLI_DIR = path.join(__dirname, '..', 'engine', 'cli');
+function harness(register: string, file: string): string {
+  return `
+const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
+const { ${register} } = require(${JSON.stringify(path.join(CLI_DIR, file))});
+const { UsageError } = require(${JSON.stringify(path.join(CLI_DIR, 'warm-command.js'))});
+let code = 0;
+const program = new Command().name('strata').exitOverride();
+${register}(program, (c) => { code = c; });
+program.parseAsync(process.argv.slice(1), { from: 'user' }).then(
+  () => { process.exitCode = code; },
+  (error) => {
+    if (error instanceof CommanderError) { process.exitCode = 2; return; }
+    process.stderr.write('strata: ' + error.message + '\\n');
+    process.exitCode = error instanceof UsageError || error.code === 'EINVALIDOPTION' ? 2 : 1;
+  },
+);
+`;
+}
+const COMMANDS = { stats: ['registerStats', 'stats-command.js'], doctor: ['registerDoctor', 'doctor-command.js'] } as const;
+
+function strata(args: [keyof typeof COMMANDS, ...string[]], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const [register, file] = COMMANDS[args[0]];
+  const argv = CLI_SOURCE.includes(register) ? [CLI, ...args] : ['-e', harness(register, file), ...args];
+  const result = spawnSync(process.execPath, argv, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function json(args: [keyof typeof COMMANDS, ...string[]], cwd: string, status = 0): Record<string, any> {
+  const result = strata([...args, '--json'], cwd);
+  expect({ status: result.status, stderr: result.stderr }).toEqual({ status, stderr: '' });
+  return JSON.parse(result.stdout) as Record<string, any>;
+}
+
+const isolated = { env: {}, readConfigFile: false } as const;
+const SOURCES = { 'a.ts': "import { b } from './b';\nexport const a = b;\n", 'b.ts': 'export const b = 2;\n', 'c.ts': 'export const c = 3;\n' };
+
+async function persistedWarm(root: string): Promise<void> {
+  const engine = createEngine({ root, executor: 'in-thread' }, isolated);
+  await engine.warm();
+  await engine.close();
+}
+
+function flipPackBytes(root: string): void {
+  const packs = path.join(root, 'node_modules/.cache/strata/packs');
+  for (const name of fs.readdirSync(packs)) {
+    const file = path.join(packs, name);
+    const bytes = fs.readFileSync(file);
+    const middle = bytes.length >> 1;
+    bytes[middle] = bytes[middle]! ^ 0xff;
+    fs.writeFileSync(file, bytes);
+  }
+}
+
+describe('strata stats (CLI)', () => {
+  let tree: TempTree;
+  beforeEach(() => {
+    tree = makeTree(SOURCES);
+  });
+  afterEach(() => tree.remove());
+
+  it('says there is no cache directory, with cacheDir null, and exits 0', () => {
+    const answer = json(['stats', tree.root], tree.root);
+    expect(answer).toMatchObject({ schemaVersion: 1, root: tree.root, cacheDir: null, lastRun: null });
+    expect(answer.message).toMatch(/no cache directory/);
+    expect(fs.existsSync(path.join(tree.root, 'node_modules'))).toBe(false); // created nothing
+  });
+
+  it("reads entries and bytes per level and the last run's counters in a fresh process", async () => {
+    await persistedWarm(tree.root);
+    const answer = json(['stats', '--root', tree.root], tree.root);
+    expect(answer.cacheDir).toBe(path.join(tree.root, 'node_modules/.cache/strata'));
+    expect(answer.levels.ast.entries).toBe(3);
+    expect(answer.levels.ast.bytes).toBeGreaterThan(0);
+    expect(answer.levels.content).toEqual({ entries: null, bytes: null });
+    expect(answer.disk.index).toEqual({ bytes: expect.any(Number), indexedFiles: 3 });
+    expect(answer.disk.bytes).toBeGreaterThanOrEqual(answer.disk.packs.bytes + answer.disk.indexes.bytes);
+    expect(answer.lastRun).toMatchObject({ files: 3, parsed: 3, fromCache: 0, durationMs: expect.any(Number), savedAt: expect.any(String) });
+    expect(Object.keys(answer.lastRun.levels).sort()).toEqual(['ast', 'content', 'results', 'streams']);
+    expect(answer.metrics.levels.ast.misses).toBe(answer.lastRun.levels.ast.misses);
+    expect(answer.alerts).toEqual([]); // 3 accesses: too few to judge a hit rate
+  });
+
+  it('prints a readable table without --json', async () => {
+    await persistedWarm(tree.root);
+    const { status, stdout } = strata(['stats', tree.root], tree.root);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/level\s+entries\s+bytes/);
+    expect(stdout).toMatch(/^\s+ast\s+3\s/m);
+    expect(stdout).toMatch(/last run .*: 3 files/);
+  });
+});
+
+describe('strata doctor (CLI)', () => {
+  let tree: TempTree;
+  beforeEach(() => {
+    tree = makeTree(SOURCES);
+  });
+  afterEach(() => tree.remove());
+
+  it('finds nothing wrong on a consistent cache, and --strict exits 0', async () => {
+    await persistedWarm(tree.root);
+    const answer = json(['doctor', tree.root, '--strict'], tree.root);
+    expect(answer).toMatchObject({ schemaVersion: 1, root: tree.root, problems: 0, repaired: 0, alerts: [] });
+    expect(answer.findings.filter((finding: { severity: string }) => finding.severity === 'problem')).toEqual([]);
+  });
+
+  it('finds a planted inconsistency, exits 0 without --strict and 1 with it', async () => {
+    await persistedWarm(tree.root);
+    fs.unlinkSync(path.join(tree.root, 'c.ts'));
+    flipPackBytes(tree.root);
+    const answer = json(['doctor', tree.root], tree.root);
+    expect(answer.findings).toEqual(expect.arrayContaining([expect.objectContaining({ category: 'consistency', level: 'ast', path: 'c.ts', problem: 'deleted-file', repaired: false })]));
+    expect(answer.findings.filter((finding: { problem: string }) => finding.problem === 'corrupt-entry')).toHaveLength(1);
+    expect(answer.problems).toBe(2);
+    expect(answer.recommendations.join('\n')).toMatch(/--repair/);
+    expect(strata(['doctor', tree.root, '--strict'], tree.root).status).toBe(1);
+  });
+
+  it('repairs the inconsistency with --repair, after which the cache is consistent', async () => {
+    await persistedWarm(tree.root);
+    fs.unlinkSync(path.join(tree.root, 'c.ts'));
+    const repaired = json(['doctor', tree.root, '--repair', '--strict'], tree.root);
+    expect(repaired).toMatchObject({ repaired: 1, problems: 0 });
+    expect(repaired.findings).toEqual([expect.objectContaining({ path: 'c.ts', problem: 'deleted-file', repaired: true })]);
+    expect(json(['doctor', tree.root, '--strict'], tree.root)).toMatchObject({ problems: 0, findings: [] });
+  });
+
+  it('prints findings and recommendations for a person without --json', async () => {
+    await persistedWarm(tree.root);
+    fs.unlinkSync(path.join(tree.root, 'c.ts'));
+    const { status, stdout } = strata(['doctor', tree.root], tree.root);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/1 problem/);
+    expect(stdout).toMatch(/problem: ast: c\.ts: deleted-file/);
+  });
+});
+
+describe('diagnose', () => {
+  const options = { ...resolveOptions({ root: '/r' }, isolated), contentBudget: 1000, astBudget: 1000 };
+  const stats = (content: Partial<ReturnType<typeof emptyLevel>>, ast: Partial<ReturnType<typeof emptyLevel>> = {}) =>
+    ({
+      schemaVersion: 1,
+      root: '/r',
+      profile: 'development',
+      revision: 0,
+      levels: { content: { ...emptyLevel(), ...content }, ast: { ...emptyLevel(), ...ast }, results: emptyLevel(), streams: emptyLevel() },
+      content: { budget: 1000, reservedBytes: 0, fragmentation: 0, restamps: 0 },
+      ast: { budget: 1000 },
+      graph: { nodes: 0, maxNodes: 1 },
+      pool: { workers: 1, tasks: 0, busyMs: 0, retriedFiles: 0, started: false },
+      disk: { dir: null, bytes: 0, indexedFiles: 0, counters: null },
+    }) as Parameters<typeof diagnose>[0]['stats'];
+  const clean = { schemaVersion: 1, root: '/r', findings: [], repaired: 0 };
+
+  it('flags caches over half of the process RSS, and the file cache over its budget', () => {
+    const report = diagnose({ root: '/r', stats: stats({ bytes: 1200, hits: 1 }, { bytes: 100 }), options, validation: clean, rssBytes: 2000 });
+    expect(report.findings.map((finding) => finding.problem)).toEqual(['caches-over-half-rss', 'content-over-budget']);
+    expect(report.recommendations.join('\n')).toMatch(/more than half/);
+    expect(diagnose({ root: '/r', stats: stats({ bytes: 500 }), options, validation: clean, rssBytes: 10_000 }).findings).toEqual([]);
+  });
+
+  it('suggests how to raise a low hit rate, from the last run when this process has no accesses', () => {
+    const lastRunLevels = { content: { ...emptyLevel(), hits: 42, misses: 58 }, ast: emptyLevel(), results: emptyLevel(), streams: emptyLevel() };
+    const report = diagnose({ root: '/r', stats: stats({}), options, validation: clean, rssBytes: 1e9, lastRunLevels });
+    expect(report.hitRates.source).toBe('last-run');
+    expect(report.recommendations).toContain('content hit rate 0.42 < 0.8: raise contentBudget or warm first');
+    expect(report.problems).toBe(0); // advice, not a problem
+  });
+
+  it('counts alerts firing on the live counters as problems', () => {
+    const report = diagnose({ root: '/r', stats: stats({ hits: 10, misses: 90 }), options, validation: clean, rssBytes: 1e9 });
+    expect(report.alerts).toEqual([expect.objectContaining({ level: 'content', metric: 'hit-rate' })]);
+    expect(report.problems).toBe(1);
+  });
+});
