@@ -25,6 +25,7 @@ import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
 import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
+import type { Subscription, WatchService } from './streams/watch-service.js';
 import { xxh64String } from '../native-bindings/hash.js';
 import { isSourceFile } from './discovery.js';
 import * as path from 'node:path';
@@ -113,6 +114,7 @@ export class Engine {
   #resolver: ModuleResolver | null = null;
   #deps: DependencyService | null = null;
   readonly #cleanupTimer: NodeJS.Timeout;
+  #watcher: WatchService | null = null;
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -149,6 +151,36 @@ export class Engine {
       },
       spec,
     );
+  }
+
+  /**
+   * Watches the root (chokidar, the same ignore rules as discovery): every add, change, unlink or
+   * rename invalidates through the revision clock; storms and watcher errors trigger a rescan by
+   * stat. Resolves once the watcher is ready. Calling it again returns the same watcher.
+   */
+  async watch(): Promise<WatchService> {
+    this.#assertOpen();
+    if (this.#watcher === null) {
+      // Loaded on first use: chokidar is only needed by hosts that watch.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { WatchService: Service } = require('./streams/watch-service.js') as typeof import('./streams/watch-service.js');
+      this.#watcher = new Service(
+        { root: this.root, invalidate: (paths) => this.invalidate(paths) },
+        { cacheDir: this.#openPersistence()?.dir ?? this.options.cacheDir, includeNodeModules: this.options.includeNodeModules },
+      );
+    }
+    await this.#watcher.ready();
+    return this.#watcher;
+  }
+
+  /**
+   * A stream of change events (`for await (const event of await engine.subscribe())`), each
+   * subscriber with its own bounded queue: events for one file coalesce, and past `bound` distinct
+   * files the subscriber gets one `resync` instead of unbounded growth. Starts the watcher if needed.
+   */
+  async subscribe(options: { bound?: number } = {}): Promise<Subscription> {
+    const watcher = await this.watch();
+    return watcher.subscribe(options.bound === undefined ? {} : { bound: options.bound });
   }
 
   /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape). */
@@ -279,7 +311,7 @@ export class Engine {
       root: this.root,
       profile: this.options.profile,
       revision: this.#clock.now,
-      levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: emptyLevel() },
+      levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: this.#streamsSnapshot() },
       content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
       ast: { budget: this.#asts.budget },
       graph: { nodes: this.#deps?.nodeCount ?? 0, maxNodes: this.options.graphMaxNodes },
@@ -337,6 +369,8 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#cleanupTimer);
+    await this.#watcher?.close();
+    this.#watcher = null;
     await this.#pool.close();
     const persistence = this.#persistence;
     this.#persistence = null;
@@ -366,6 +400,13 @@ export class Engine {
       case 'failed':
         throw new StrataError(read.code, `${relative}: ${read.message}`, relative);
     }
+  }
+
+  /** L4 as a level: events published (hits), watcher errors (misses), rescans (evictions), subscribers. */
+  #streamsSnapshot(): LevelSnapshot {
+    if (this.#watcher === null) return emptyLevel();
+    const stats = this.#watcher.stats();
+    return { hits: stats.published, misses: stats.errors, evictions: stats.rescans, bytes: 0, entries: stats.subscribers };
   }
 
   /** Loads persisted L3 results once (they are keyed by state: only valid ones can ever be hit). */

@@ -10,6 +10,7 @@ import { registerClear } from './clear-command.js';
 import { registerDeps } from './deps-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerStats } from './stats-command.js';
+import { registerWatch } from './watch-command.js';
 import { registerWarm, UsageError } from './warm-command.js';
 
 const startedAt = performance.now();
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDeps(program, setExit);
   registerStats(program, setExit);
   registerDoctor(program, setExit);
+  registerWatch(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -52,6 +52,16 @@ export interface WatchServiceOptions {
   readonly queueBound?: number;
   /** Poll instead of native events (network file systems). */
   readonly usePolling?: boolean;
+  /** Called after each rescan (storm, watcher error, new directory check, or an explicit `rescan()`). */
+  readonly onRescan?: (info: RescanInfo) => void;
+}
+
+export interface RescanInfo {
+  readonly reason: 'storm' | 'error' | 'new-directory' | 'request';
+  /** Root-relative directories rescanned ('' = the whole tree). */
+  readonly dirs: readonly string[];
+  /** Files found added, changed or removed since last seen. */
+  readonly changes: number;
 }
 
 export interface Subscription extends AsyncIterable<WatchEvent> {
@@ -67,6 +77,8 @@ export interface WatchServiceStats {
   readonly verified: number;
   readonly rescans: number;
   readonly rescanChanges: number;
+  /** New directories re-read after chokidar reported them (it can miss files created in them at once). */
+  readonly dirChecks: number;
   readonly errors: number;
   readonly knownFiles: number;
   readonly subscribers: number;
@@ -74,6 +86,8 @@ export interface WatchServiceStats {
 
 /** Delay before an add/change is re-stat'ed (past chokidar's 50 ms change throttle). */
 export const VERIFY_DELAY_MS = 75;
+/** Further re-reads of a new directory after the first, in ms: files written into it meanwhile are not missed. */
+export const NEW_DIR_RECHECKS_MS = [400, 1_500] as const;
 /** A vanished file is checked again after chokidar's 100 ms atomic window before it is reported gone. */
 const VANISHED_RECHECK_MS = 150;
 /** Quiet time after a storm's last event before the rescan runs (it also runs at the latest one window later). */
@@ -129,6 +143,13 @@ export class WatchService {
   #stormStarted = 0;
   #rescanning: Promise<void> | null = null;
   #rescanAgain: 'all' | Set<string> | null = null;
+  readonly #onRescan: ((info: RescanInfo) => void) | undefined;
+  /** New directories to re-read, root-relative. */
+  readonly #newDirs = new Set<string>();
+  #newDirTimer: NodeJS.Timeout | null = null;
+  /** Later re-reads of new directories (see NEW_DIR_RECHECKS_MS). */
+  readonly #newDirFollowUps = new Set<NodeJS.Timeout>();
+  #dirChecks = 0;
   #closed = false;
   #events = 0;
   #published = 0;
@@ -143,6 +164,7 @@ export class WatchService {
     this.#queueBound = options.queueBound ?? 1_000;
     this.#stormThreshold = options.stormThreshold ?? 2_000;
     this.#stormWindowMs = options.stormWindowMs ?? 1_000;
+    this.#onRescan = options.onRescan;
     this.#rules = new IgnoreRules(this.root, options.includeNodeModules === true, options.cacheDir ?? null);
     // chokidar 5 is ESM-only; Node >= 20.19 `require`s it (jest cannot: test through a child process).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -159,6 +181,7 @@ export class WatchService {
     this.#watcher.on('add', (file: string, stats?: fs.Stats) => this.#onFile('add', file, stats));
     this.#watcher.on('change', (file: string, stats?: fs.Stats) => this.#onFile('change', file, stats));
     this.#watcher.on('unlink', (file: string) => this.#onFile('unlink', file, undefined));
+    this.#watcher.on('addDir', (dir: string) => this.#onAddDir(dir));
     this.#watcher.on('unlinkDir', (dir: string) => this.#onUnlinkDir(dir));
     this.#watcher.on('error', (error: unknown) => this.#onError(error));
     this.#ready = new Promise<void>((resolve) => {
@@ -199,6 +222,7 @@ export class WatchService {
       verified: this.#verified,
       rescans: this.#rescans,
       rescanChanges: this.#rescanChanges,
+      dirChecks: this.#dirChecks,
       errors: this.#errors,
       knownFiles: this.#known.size,
       subscribers: this.#subscribers.size,
@@ -215,7 +239,7 @@ export class WatchService {
    * or of the whole tree, and publishes what differs from the known fingerprints. Returns the number
    * of changes found. One rescan runs at a time; a request during one runs once after it.
    */
-  async rescan(dirs: Iterable<string> | 'all' = 'all'): Promise<number> {
+  async rescan(dirs: Iterable<string> | 'all' = 'all', reason: RescanInfo['reason'] = 'request'): Promise<number> {
     if (this.#closed) return 0;
     if (this.#rescanning) {
       if (dirs === 'all' || this.#rescanAgain === 'all') this.#rescanAgain = 'all';
@@ -232,7 +256,10 @@ export class WatchService {
       let request: 'all' | Iterable<string> | null = dirs;
       while (request !== null && !this.#closed) {
         this.#rescans++;
-        changes += this.#rescanNow(request === 'all' ? [''] : [...request]);
+        const list = request === 'all' ? [''] : [...request];
+        const found = this.#rescanNow(list);
+        changes += found;
+        this.#onRescan?.({ reason, dirs: list, changes: found });
         request = this.#rescanAgain;
         this.#rescanAgain = null;
         if (request !== null) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -253,8 +280,13 @@ export class WatchService {
     this.#closed = true;
     if (this.#verifyTimer) clearTimeout(this.#verifyTimer);
     if (this.#stormTimer) clearTimeout(this.#stormTimer);
+    if (this.#newDirTimer) clearTimeout(this.#newDirTimer);
     this.#verifyTimer = null;
     this.#stormTimer = null;
+    this.#newDirTimer = null;
+    for (const timer of this.#newDirFollowUps) clearTimeout(timer);
+    this.#newDirFollowUps.clear();
+    this.#newDirs.clear();
     this.#verify.clear();
     for (const queue of this.#subscribers) queue.close();
     this.#subscribers.clear();
@@ -307,8 +339,7 @@ export class WatchService {
       this.#scheduleVerify(relative, detectedAt);
       return;
     }
-    this.#apply(relative, fingerprintOf(current), detectedAt);
-    this.#scheduleVerify(relative, detectedAt);
+    if (!this.#apply(relative, fingerprintOf(current), detectedAt)) this.#scheduleVerify(relative, detectedAt);
   }
 
   #onUnlinkDir(dir: string): void {
@@ -334,7 +365,41 @@ export class WatchService {
     if (this.#closed) return;
     this.#errors++;
     void error; // the cause does not matter: something may have been missed, so look again
-    void this.rescan('all');
+    void this.rescan('all', 'error');
+  }
+
+  /**
+   * chokidar lists a new directory once it watches it, and can miss files created in it before
+   * then: the directory is re-read by stat a moment later (not counted as events: no storm loop).
+   */
+  #onAddDir(dir: string): void {
+    if (this.#closed) return;
+    const relative = this.#relative(dir);
+    if (relative === null) return;
+    this.#newDirs.add(relative);
+    if (this.#newDirTimer) return;
+    this.#newDirTimer = setTimeout(() => {
+      this.#newDirTimer = null;
+      if (this.#closed) return;
+      const dirs = [...this.#newDirs].filter((d) => ![...this.#newDirs].some((other) => other !== d && d.startsWith(`${other}/`)));
+      this.#newDirs.clear();
+      this.#checkNewDirs(dirs);
+      // Files may still be landing in them while chokidar sets their watches up (a checkout, an
+      // unpacked archive): read them again a little later, a bounded number of times.
+      for (const delay of NEW_DIR_RECHECKS_MS) {
+        const timer = setTimeout(() => {
+          this.#newDirFollowUps.delete(timer);
+          if (!this.#closed) this.#checkNewDirs(dirs);
+        }, delay);
+        this.#newDirFollowUps.add(timer);
+      }
+    }, VERIFY_DELAY_MS);
+  }
+
+  #checkNewDirs(dirs: string[]): void {
+    this.#dirChecks += dirs.length;
+    const changes = this.#rescanNow(dirs, true);
+    this.#onRescan?.({ reason: 'new-directory', dirs, changes });
   }
 
   /** Records a file's current fingerprint and publishes what it means; nothing when unchanged. */
@@ -344,6 +409,8 @@ export class WatchService {
     this.#known.set(relative, fingerprint);
     const revision = this.#target.invalidate([relative]);
     this.#publish(known ? 'change' : 'add', relative, [relative], revision, detectedAt);
+    // Whoever saw it (chokidar, a verify pass, a rescan), look again once more: until it is stable.
+    this.#scheduleVerify(relative, performance.now());
     return true;
   }
 
@@ -433,12 +500,12 @@ export class WatchService {
       this.#windowCount = 0;
       this.#touchedDirs = new Set();
       this.#touchedOverflow = false;
-      void this.rescan(dirs);
+      void this.rescan(dirs, 'storm');
     }, delay);
   }
 
   /** Stats the source files of `dirs` (root-relative; '' = the root, recursively) against the known fingerprints. */
-  #rescanNow(dirs: readonly string[]): number {
+  #rescanNow(dirs: readonly string[], recurseAll = false): number {
     const now = performance.now();
     let changes = 0;
     const seen = new Set<string>();
@@ -467,7 +534,7 @@ export class WatchService {
         if (isDir) {
           if (this.isIgnored(relative, true)) continue;
           // A directory with no known file below it is new (or was missed): walk it too.
-          if (recursive || !this.#hasKnownBelow(relative)) stack.push(relative);
+          if (recursive || recurseAll || !this.#hasKnownBelow(relative)) stack.push(relative);
           continue;
         }
         if (!isFile || !isSourceFile(relative) || this.isIgnored(relative, false)) continue;
