@@ -17,6 +17,7 @@
 import * as http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { invalidOption } from '../shared/errors.js';
+import { DASHBOARD_HTML } from './dashboard-page.js';
 import type { EngineStats } from './engine.js';
 import { DEFAULT_ALERT_THRESHOLDS, evaluateAlerts, LEVEL_NAMES, metricsReport, type AlertThresholds } from './metrics-report.js';
 
@@ -98,8 +99,19 @@ export function servePrometheus(source: MetricsSource, options: ServeOptions = {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) return Promise.reject(invalidOption('port', 'an integer from 0 to 65535', port));
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (request.method === 'GET' && url.pathname === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(DASHBOARD_HTML);
+      return;
+    }
+    if (request.method === 'GET' && url.pathname === '/stats.json') {
+      const stats = source.stats();
+      const metrics = metricsReport(stats);
+      const body = { ...stats, rssBytes: process.memoryUsage.rss(), metrics, alerts: evaluateAlerts(metrics, source.options) };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     if (request.method !== 'GET' || url.pathname !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try GET /metrics\n');
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: try GET /metrics, /stats.json or / (dashboard)\n');
       return;
     }
     prometheusText(source.stats(), source.options).then(

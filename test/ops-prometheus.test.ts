@@ -70,7 +70,7 @@ describe('prometheusText', () => {
       const metrics = await fetch(`http://127.0.0.1:${address.port}/metrics`);
       expect(metrics.status).toBe(200);
       expect(parseExposition(await metrics.text()).has('strata_level_entries{level="ast"}')).toBe(true);
-      expect((await fetch(`http://127.0.0.1:${address.port}/`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${address.port}/nope`)).status).toBe(404);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
