@@ -28,6 +28,7 @@ import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { xxh64String } from '../native-bindings/hash.js';
 import { isSourceFile } from './discovery.js';
+import { logger } from './log.js';
 import * as path from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from './store/layout.js';
 import * as fs from 'node:fs';
@@ -74,6 +75,7 @@ export interface EngineStats {
   readonly root: string;
   readonly profile: string;
   readonly revision: number;
+  readonly invalidations: { readonly count: number; readonly paths: number };
   readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
   readonly content: { readonly budget: number; readonly reservedBytes: number; readonly fragmentation: number; readonly restamps: number };
   readonly ast: { readonly budget: number };
@@ -114,6 +116,7 @@ export class Engine {
   #resolver: ModuleResolver | null = null;
   #deps: DependencyService | null = null;
   readonly #cleanupTimer: NodeJS.Timeout;
+  readonly #periodic: NodeJS.Timeout[] = [];
   #watcher: WatchService | null = null;
   #closed = false;
 
@@ -131,6 +134,10 @@ export class Engine {
     // Periodic cleanup of expired results; never keeps the process alive.
     this.#cleanupTimer = setInterval(() => this.#results.cleanup(), o.resultsCleanupInterval);
     this.#cleanupTimer.unref();
+    // Long-running hosts: re-check cached content against the disk, and (production) save state.
+    if (o.revalidateInterval !== null) this.#periodic.push(setInterval(() => this.#revalidateContent(), o.revalidateInterval));
+    if (o.saveStateInterval !== null) this.#periodic.push(setInterval(() => this.#saveState(), o.saveStateInterval));
+    for (const timer of this.#periodic) timer.unref();
   }
 
   /**
@@ -221,6 +228,7 @@ export class Engine {
       request,
     );
     if (persistence) saveLastRun(persistence.lastRunFile, report);
+    logger.debug('warm finished', { files: report.files, parsed: report.parsed, fromMemory: report.fromMemory, fromDisk: report.fromDisk, durationMs: Math.round(report.durationMs), stoppedBy: report.stoppedBy });
     return report;
   }
 
@@ -311,6 +319,7 @@ export class Engine {
       root: this.root,
       profile: this.options.profile,
       revision: this.#clock.now,
+      invalidations: { count: this.#clock.invalidations, paths: this.#clock.invalidatedPaths },
       levels: { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: this.#streamsSnapshot() },
       content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
       ast: { budget: this.#asts.budget },
@@ -334,17 +343,9 @@ export class Engine {
     this.#assertOpen();
     const repair = options.repair === true;
     const findings: ValidationFinding[] = [];
-    for (const entry of this.#content.entries()) {
-      let stale = false;
-      try {
-        const stats = fs.statSync(toAbsolute(this.root, entry.path), { bigint: true });
-        stale = !sameFingerprint(fingerprintOf(stats), entry.fingerprint);
-      } catch {
-        stale = true;
-      }
-      if (!stale) continue;
-      findings.push({ level: 'content', path: entry.path, problem: 'stale-content' });
-      if (repair) this.#content.delete(entry.path);
+    for (const file of this.#staleContent()) {
+      findings.push({ level: 'content', path: file, problem: 'stale-content' });
+      if (repair) this.#content.delete(file);
     }
     const persistence = this.#openPersistence();
     for (const finding of persistence?.validate(this.root, repair) ?? []) findings.push({ level: 'ast', ...finding });
@@ -369,6 +370,7 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#cleanupTimer);
+    for (const timer of this.#periodic) clearInterval(timer);
     await this.#watcher?.close();
     this.#watcher = null;
     await this.#pool.close();
@@ -399,6 +401,44 @@ export class Engine {
         throw new StrataError('ENOTCACHED', `${relative} is not parsed as source (${read.reason})`, relative);
       case 'failed':
         throw new StrataError(read.code, `${relative}: ${read.message}`, relative);
+    }
+  }
+
+  /** Drops L1 entries whose file changed or vanished (reads re-check anyway; this frees the memory). */
+  #revalidateContent(): number {
+    let dropped = 0;
+    for (const file of this.#staleContent()) if (this.#content.delete(file)) dropped++;
+    logger.debug('revalidated content', { dropped });
+    return dropped;
+  }
+
+  /** L1 entries whose file's fingerprint moved, or whose file is gone. */
+  #staleContent(): string[] {
+    const stale: string[] = [];
+    for (const entry of this.#content.entries()) {
+      try {
+        const stats = fs.statSync(toAbsolute(this.root, entry.path), { bigint: true });
+        if (!sameFingerprint(fingerprintOf(stats), entry.fingerprint)) stale.push(entry.path);
+      } catch {
+        stale.push(entry.path); // gone: nothing left to serve
+      }
+    }
+    return stale;
+  }
+
+  /** Writes the disk index and the L3 results now (production saves every saveStateInterval). */
+  #saveState(): void {
+    const persistence = this.#persistence;
+    if (persistence === null || this.#closed) return;
+    try {
+      persistence.save();
+      if (this.#results.dirty) {
+        saveResults(persistence.resultsFile, this.#results.entries());
+        this.#results.dirty = false;
+      }
+      logger.debug('state saved', { dir: persistence.dir });
+    } catch (error) {
+      logger.warn('could not save state', { message: (error as Error).message });
     }
   }
 
@@ -490,6 +530,7 @@ export class Engine {
       if (this.options.persist) {
         const opened = AstPersistence.open(this.options, this.#keyPrefix, this.#env);
         this.#persistence = opened.persistence;
+        logger.debug('disk level', { dir: opened.dir, indexedFiles: opened.persistence?.indexSize ?? 0, warning: opened.warning });
         if (opened.warning !== null) this.#warnings.push({ path: '.', message: `running in memory: ${opened.warning}` });
       }
     }

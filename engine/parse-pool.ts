@@ -5,6 +5,7 @@
  * EWORKER, and the pool (which replaces dead workers) carries on.
  */
 import * as path from 'node:path';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type Piscina from 'piscina';
 import type { CodecId } from '../native-bindings/lz4.js';
 import type { FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
@@ -30,6 +31,10 @@ export interface PoolStats {
   readonly workers: number;
   readonly tasks: number;
   readonly busyMs: number;
+  /** Busy time over (workers × time since the pool started): 1 = every worker always busy. */
+  readonly utilisation: number;
+  /** Parse-batch latency, round trip from the coordinator, in ms. */
+  readonly latencyMs: { readonly count: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly retriedFiles: number;
   readonly started: boolean;
 }
@@ -41,6 +46,9 @@ export class ParsePool {
   #tasks = 0;
   #busyMs = 0;
   #retriedFiles = 0;
+  #startedAt = 0;
+  /** Batch round-trip times in µs (perf_hooks histograms record integers). */
+  readonly #latency: RecordableHistogram = createHistogram();
 
   constructor(options: ParsePoolOptions) {
     this.#options = options;
@@ -57,6 +65,7 @@ export class ParsePool {
   /** Starts the threads and has each load the parser now, while the caller keeps discovering. */
   start(): void {
     if (this.started) return;
+    this.#startedAt = performance.now();
     if (this.#options.executor === 'in-thread') {
       // Loaded lazily: a warm with nothing to parse never loads the parser.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -104,7 +113,19 @@ export class ParsePool {
   }
 
   stats(): PoolStats {
-    return { workers: this.workers, tasks: this.#tasks, busyMs: this.#busyMs, retriedFiles: this.#retriedFiles, started: this.started };
+    const elapsed = this.started ? performance.now() - this.#startedAt : 0;
+    const capacity = Math.max(1, this.workers) * elapsed;
+    const latency = this.#latency;
+    const ms = (micros: number): number => (latency.count === 0 ? 0 : micros / 1000);
+    return {
+      workers: this.workers,
+      tasks: this.#tasks,
+      busyMs: this.#busyMs,
+      utilisation: capacity > 0 ? Math.min(1, this.#busyMs / capacity) : 0,
+      latencyMs: { count: latency.count, p50: ms(latency.percentile(50)), p90: ms(latency.percentile(90)), p99: ms(latency.percentile(99)), max: ms(latency.max) },
+      retriedFiles: this.#retriedFiles,
+      started: this.started,
+    };
   }
 
   async close(): Promise<void> {
@@ -115,7 +136,9 @@ export class ParsePool {
   }
 
   async #parseOnce(request: ParseBatchRequest): Promise<FileOutcome[]> {
+    const sent = performance.now();
     const response = await this.#run(request);
+    this.#latency.record(Math.max(1, Math.round((performance.now() - sent) * 1000)));
     if (response.type !== 'parse-batch-result') throw new Error(`unexpected worker response ${response.type}`);
     this.#busyMs += response.busyMs;
     return [...response.outcomes];

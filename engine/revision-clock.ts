@@ -8,6 +8,9 @@ export type Revision = number & { readonly __brand: 'Revision' };
 export class RevisionClock {
   #now = 0 as Revision;
   #lastInvalidated = new Map<string, Revision>();
+  /** Invalidations so far, and the paths they named (metrics). */
+  invalidations = 0;
+  invalidatedPaths = 0;
 
   get now(): Revision {
     return this.#now;
@@ -16,7 +19,11 @@ export class RevisionClock {
   /** Marks paths changed; returns the new revision. */
   invalidate(paths: Iterable<string>): Revision {
     this.#now = (this.#now + 1) as Revision;
-    for (const path of paths) this.#lastInvalidated.set(path, this.#now);
+    this.invalidations++;
+    for (const path of paths) {
+      this.#lastInvalidated.set(path, this.#now);
+      this.invalidatedPaths++;
+    }
     return this.#now;
   }
 

@@ -16,7 +16,8 @@ export function commonOptions(command: Command): Command {
     .option('--cache-dir <dir>', 'cache directory (default: node_modules/.cache/strata under the root)')
     .option('--profile <name>', 'development, production or ci (default: development, or STRATA_PROFILE)')
     .option('--json', 'print one JSON object on stdout; logs go to stderr')
-    .option('--quiet', 'print nothing but errors (and JSON with --json)');
+    .option('--quiet', 'print nothing but errors (and JSON with --json)')
+    .option('--verbose', 'log what Strata does to stderr (as STRATA_LOG=debug)');
 }
 
 /** RAM from systeminformation when the budget is sized from the machine; cheap os figures otherwise. */

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { isStrataError } from '../../shared/errors.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { log } from './output.js';
+import { setLogLevel } from '../log.js';
 import { registerClear } from './clear-command.js';
 import { registerDeps } from './deps-command.js';
 import { registerDoctor } from './doctor-command.js';
@@ -22,6 +23,9 @@ function packageVersion(): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = EXIT_OK;
+  // Flags win over STRATA_LOG; read before parsing so that option resolution is logged too.
+  if (argv.includes('--verbose')) setLogLevel('debug');
+  else if (argv.includes('--quiet')) setLogLevel('error');
   const program = new Command()
     .name('strata')
     .description('Multi-level cache engine for JavaScript/TypeScript code analyzers')
