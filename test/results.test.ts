@@ -118,6 +118,20 @@ describe('engine.results (L3)', () => {
     expect(runs).toBe(1);
   });
 
+  it('shares one computation between two namespaces of the same analyzer', async () => {
+    const engine = open();
+    let runs = 0;
+    const fn = async (): Promise<number> => {
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return 3;
+    };
+    const first = engine.results<number>({ id: 'shared', version: 1 });
+    const second = engine.results<number>({ id: 'shared', version: 1 });
+    expect(await Promise.all([first.compute('src/b.ts', fn), second.compute('src/b.ts', fn)])).toEqual([3, 3]);
+    expect(runs).toBe(1);
+  });
+
   it('does not store a result whose computation started before an invalidation', async () => {
     const engine = open();
     const results = engine.results<number>({ id: 'raced', version: 1 });

@@ -63,7 +63,8 @@ interface FileState {
 
 export function analyzerResults<T>(host: ResultsHost, spec: AnalyzerSpec): AnalyzerResults<T> {
   const dependsOnDependencies = spec.dependsOnDependencies ?? true;
-  const inFlight = new Map<string, Promise<T>>();
+  // Engine-wide: two namespaces of the same analyzer (two subscribers, two call sites) share one computation.
+  const inFlight = host.cache.inFlight as Map<string, Promise<T>>;
 
   const stateOf = async (file: string): Promise<FileState> => {
     const revision = host.clock.now;

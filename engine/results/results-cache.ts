@@ -14,6 +14,8 @@ export class ResultsCache {
   readonly #retentionMs: number;
   /** Results changed since the last save. */
   dirty = false;
+  /** Computations running now, by state key: concurrent callers of one state share one. */
+  readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: { maxEntries: number; retentionMs: number }) {
     this.#maxEntries = options.maxEntries;
