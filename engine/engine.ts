@@ -20,7 +20,8 @@ import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
 import { runWarm, type WarmProgress } from './warm.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
-import { analyzerResults, type AnalyzerResults, type AnalyzerSpec } from './results/analyzer-results.js';
+import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
+import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
 import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
@@ -172,7 +173,7 @@ export class Engine {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { WatchService: Service } = require('./streams/watch-service.js') as typeof import('./streams/watch-service.js');
       this.#watcher = new Service(
-        { root: this.root, invalidate: (paths) => this.invalidate(paths) },
+        { root: this.root, invalidate: (paths) => this.invalidate(paths), dependentsOf: (file) => this.#knownDependents(file) },
         { cacheDir: this.#openPersistence()?.dir ?? this.options.cacheDir, includeNodeModules: this.options.includeNodeModules },
       );
     }
@@ -188,6 +189,18 @@ export class Engine {
   async subscribe(options: { bound?: number } = {}): Promise<Subscription> {
     const watcher = await this.watch();
     return watcher.subscribe(options.bound === undefined ? {} : { bound: options.bound });
+  }
+
+  /**
+   * Change events followed, for each added or changed source file, by `analyzer`'s result for its
+   * new state (`{ event: 'result', path, value, revision }`). Computed when the consumer pulls, so
+   * a slow subscriber never queues work in the pool; subscribers of one analyzer share computations.
+   */
+  async subscribeResults<T>(analyzer: AnalyzerSpec, compute: (context: ComputeContext) => T | Promise<T>, options: { bound?: number } = {}): Promise<ResultStream<T>> {
+    const changes = await this.subscribe(options);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { resultStream } = require('./streams/result-stream.js') as typeof import('./streams/result-stream.js');
+    return resultStream(changes, this.results<T>(analyzer), compute, isSourceFile);
   }
 
   /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape). */
@@ -440,6 +453,13 @@ export class Engine {
     } catch (error) {
       logger.warn('could not save state', { message: (error as Error).message });
     }
+  }
+
+  /** Transitive dependents from the dependency graph when it is in memory; none otherwise (no scan per event). */
+  #knownDependents(file: string): string[] {
+    const graph = this.#deps?.graph;
+    if (graph === undefined || !graph.has(file)) return [];
+    return graph.transitiveDependents(file).map((reached) => reached.path);
   }
 
   /** L4 as a level: events published (hits), watcher errors (misses), rescans (evictions), subscribers. */

@@ -4,11 +4,12 @@ import { WatchProcess } from './helpers/watch-process.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const RUNNER = path.join(__dirname, 'fixtures', 'engine-watch-runner.js');
+const RESULTS_RUNNER = path.join(__dirname, 'fixtures', 'result-stream-runner.js');
 
 describe('engine.watch and engine.subscribe', () => {
   let tree: TempTree;
   beforeEach(() => {
-    tree = makeTree({ 'src/a.ts': 'export const a = 1;\n', 'src/b.ts': 'export const b = 1;\n' });
+    tree = makeTree({ 'src/a.ts': "import { b } from './b';\nexport const a = b;\n", 'src/b.ts': 'export const b = 1;\n' });
   });
   afterEach(() => tree.remove());
 
@@ -16,16 +17,33 @@ describe('engine.watch and engine.subscribe', () => {
     const watcher = new WatchProcess(RUNNER, [tree.root]);
     try {
       await watcher.waitFor(() => watcher.lines.some((line) => line.ready === true), 'ready');
-      fs.writeFileSync(path.join(tree.root, 'src/a.ts'), 'export const a = 2;\n');
-      await watcher.waitFor(() => watcher.lines.some((line) => line.path === 'src/a.ts' && line.content === 'export const a = 2;\n'), 'the edit');
+      fs.writeFileSync(path.join(tree.root, 'src/a.ts'), "import { b } from './b';\nexport const a = b + 1;\n");
+      await watcher.waitFor(() => watcher.lines.some((line) => line.path === 'src/a.ts' && line.content === "import { b } from './b';\nexport const a = b + 1;\n"), 'the edit');
       const tmp = path.join(tree.root, 'src/b.ts.tmp');
       fs.writeFileSync(tmp, 'export const b = 42;\n');
       fs.renameSync(tmp, path.join(tree.root, 'src/b.ts')); // an editor's atomic save
       await watcher.waitFor(() => watcher.lines.some((line) => line.path === 'src/b.ts' && line.content === 'export const b = 42;\n'), 'the atomic save');
+      const saved = watcher.lines.find((line) => line.path === 'src/b.ts' && line.content === 'export const b = 42;\n') as { invalidated: string[] };
+      expect(saved.invalidated).toEqual(['src/b.ts', 'src/a.ts']); // the file, then its dependents
       const last = watcher.lines.at(-1) as { revision: number; streams: { hits: number; entries: number } };
       expect(last.revision).toBeGreaterThanOrEqual(2);
       expect(last.streams.hits).toBeGreaterThanOrEqual(2);
       expect(last.streams.entries).toBe(1);
+    } finally {
+      watcher.child.kill('SIGTERM');
+      expect((await watcher.exited).code).toBe(0);
+    }
+  });
+
+  it('streams recomputed results to two subscribers of one analyzer from one computation', async () => {
+    const watcher = new WatchProcess(RESULTS_RUNNER, [tree.root]);
+    try {
+      await watcher.waitFor(() => watcher.lines.some((line) => line.ready === true), 'ready');
+      fs.writeFileSync(path.join(tree.root, 'src/a.ts'), "import './b';\nimport 'node:fs';\nexport const a = 2;\n");
+      await watcher.waitFor(() => watcher.lines.filter((line) => line.path === 'src/a.ts' && line.value === 2).length === 2, 'both subscribers');
+      const results = watcher.lines.filter((line) => line.path === 'src/a.ts' && line.value === 2);
+      expect(new Set(results.map((line) => line.subscriber))).toEqual(new Set([0, 1]));
+      expect(Math.max(...results.map((line) => line.runs as number))).toBe(1);
     } finally {
       watcher.child.kill('SIGTERM');
       expect((await watcher.exited).code).toBe(0);

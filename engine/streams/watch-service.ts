@@ -38,6 +38,8 @@ export interface WatchTarget {
   invalidate(paths: string[]): number;
   /** Extra ignore rule, on root-relative `/` paths. */
   isIgnored?(relativePath: string): boolean;
+  /** Files whose results may depend on this one (reverse edges, transitively), when known cheaply. */
+  dependentsOf?(relativePath: string): readonly string[];
 }
 
 export interface WatchServiceOptions {
@@ -414,8 +416,10 @@ export class WatchService {
     return true;
   }
 
-  #publish(kind: WatchEventKind, relative: string, invalidated: string[], revision: number, detectedAt: number): void {
+  #publish(kind: WatchEventKind, relative: string, changed: string[], revision: number, detectedAt: number): void {
     this.#published++;
+    const dependents = this.#target.dependentsOf?.(relative) ?? [];
+    const invalidated = dependents.length === 0 ? changed : [...new Set([...changed, ...dependents])];
     const event: WatchEvent = { event: kind, path: relative, invalidated, revision, detectedAt };
     for (const queue of this.#subscribers) queue.push(event);
   }
