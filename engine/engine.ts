@@ -24,10 +24,10 @@ import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeC
 import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
+import { dependencyState, type DependencyState } from './results/dependency-state.js';
 import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
-import { xxh64String } from '../native-bindings/hash.js';
 import { isSourceFile } from './discovery.js';
 import { logger } from './log.js';
 import * as path from 'node:path';
@@ -495,52 +495,15 @@ export class Engine {
     return this.#resolver;
   }
 
-  /**
-   * Digest of what a file's results may depend on: each resolved in-root dependency with its export
-   * signature, and for re-exports (`export … from`), what those re-export in turn (cycle-safe).
-   */
-  async #dependencyState(file: string): Promise<{ digest: string; files: string[] }> {
+  #dependencyState(file: string): Promise<DependencyState> {
     const resolver = this.#moduleResolver();
     resolver.refresh();
-    const parts: string[] = [];
-    const files = new Set<string>();
-    const visit = async (from: string, reexportsOnly: boolean, seen: Set<string>): Promise<void> => {
-      const ast = await this.ast(from);
-      for (const record of ast.imports) {
-        if (reexportsOnly && record.kind !== 'export') continue;
-        const { resolved, external } = resolver.resolve(ast.path, record);
-        if (resolved === null || external) {
-          parts.push(`${record.specifier}>${external ? 'external' : 'unresolved'}`);
-          continue;
-        }
-        const relative = toRootPath(this.root, resolved).relative;
-        if (seen.has(relative)) continue;
-        seen.add(relative);
-        files.add(relative);
-        parts.push(`${relative}=${await this.#signatureOf(resolved)}`);
-        // What a dependency re-exports (`export … from`) is part of what this file sees through it.
-        if (isSourceFile(resolved)) await visit(resolved, true, seen);
-      }
-    };
-    await visit(file, false, new Set([toRootPath(this.root, file).relative]));
-    parts.sort();
-    return { digest: xxh64String(parts.join('\n')), files: [...files] };
-  }
-
-  /** A dependency's export signature; for a non-source file (JSON, CSS), its content hash. */
-  async #signatureOf(file: string): Promise<string> {
-    if (isSourceFile(file)) {
-      try {
-        return (await this.ast(file)).signature;
-      } catch (error) {
-        return `error:${(error as { code?: string }).code ?? 'unknown'}`;
-      }
-    }
-    try {
-      return xxh64String((await this.content(file)).toString('latin1'));
-    } catch {
-      return 'missing';
-    }
+    return dependencyState(file, {
+      root: this.root,
+      resolve: (from, record) => resolver.resolve(from, record),
+      ast: (path) => this.ast(path),
+      content: (path) => this.content(path),
+    });
   }
 
   /** Opens the disk level on first need; an unusable cache directory is a warning, never fatal. */
