@@ -12,7 +12,7 @@ const WIRED = fs.readFileSync(CLI, 'utf8').includes('registerDeps');
 const HARNESS = `
 const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
 const { registerDeps } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'deps-command.js'))});
-const { UsageError } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'warm-command.js'))});
+const { UsageError } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'usage-error.js'))});
 let code = 0;
 const program = new Command().name('strata').exitOverride();
 registerDeps(program, (c) => { code = c; });

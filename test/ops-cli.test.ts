@@ -18,7 +18,7 @@ function harness(register: string, file: string): string {
   return `
 const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
 const { ${register} } = require(${JSON.stringify(path.join(CLI_DIR, file))});
-const { UsageError } = require(${JSON.stringify(path.join(CLI_DIR, 'warm-command.js'))});
+const { UsageError } = require(${JSON.stringify(path.join(CLI_DIR, 'usage-error.js'))});
 let code = 0;
 const program = new Command().name('strata').exitOverride();
 ${register}(program, (c) => { code = c; });

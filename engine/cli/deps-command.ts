@@ -24,7 +24,7 @@ import { REPORT_SCHEMA_VERSION } from '../warm-report.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { printJson } from './output.js';
-import { UsageError } from './warm-command.js';
+import { UsageError } from './usage-error.js';
 
 interface DepsFlags extends CommonFlags {
   reverse?: boolean;

@@ -12,7 +12,8 @@ import { registerDeps } from './deps-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerStats } from './stats-command.js';
 import { registerWatch } from './watch-command.js';
-import { registerWarm, UsageError } from './warm-command.js';
+import { UsageError } from './usage-error.js';
+import { registerWarm } from './warm-command.js';
 
 const startedAt = performance.now();
 

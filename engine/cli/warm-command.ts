@@ -4,6 +4,7 @@ import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../options.js';
 import type { WarmReport } from '../warm-report.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
+import { UsageError } from './usage-error.js';
 import { createProgress, formatBytes, log, printJson } from './output.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 
@@ -68,9 +69,6 @@ function includesNodeModules(dirs: string[]): boolean {
   return true;
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function summarize(report: WarmReport): string {
   const lines = [

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: the benchmark suite (bench/suite.ts) — every scenario on one corpus, each with
+ * its peer measured in the same run; a table and bench/results/suite.json.
+ *
+ *   npm run bench -- [--corpus DIR] [--quick] [--json] [--out FILE]
+ *
+ * Exit 0 when it ran (whatever the figures), 1 when it could not run, 2 on a usage error.
+ */
+import * as path from 'node:path';
+import { runSuite, type SuiteOptions } from './suite.js';
+
+function parseArgs(argv: string[]): SuiteOptions {
+  let corpus: string | undefined;
+  let out: string | undefined;
+  let quick = false;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--corpus') corpus = path.resolve(value());
+    else if (arg === '--out') out = path.resolve(value());
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--json') json = true;
+    else throw new UsageError(`unknown argument ${arg} (usage: npm run bench -- [--corpus DIR] [--quick] [--json] [--out FILE])`);
+  }
+  return { quick, json, ...(corpus !== undefined ? { corpus } : {}), ...(out !== undefined ? { out } : {}) };
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const report = await runSuite(options);
+  if (options.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof UsageError ? error.message : `cannot run: ${(error as Error).stack ?? String(error)}`}\n`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+});
