@@ -7,27 +7,32 @@
  *
  * `cold` resets the haste map's cache; `warm` reuses what a previous run left in <cacheDir>.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 interface HasteMapInstance {
   build(): Promise<{ hasteFS: { getAllFiles(): string[] } }>;
 }
-type HasteMapConstructor = new (options: Record<string, unknown>) => HasteMapInstance;
+/** jest-haste-map 30: instances come from the async `create` (it sets up the cache path). */
+interface HasteMapClass {
+  create(options: Record<string, unknown>): Promise<HasteMapInstance>;
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
   const [root, cacheDirectory, mode] = process.argv.slice(2);
   if (!root || !cacheDirectory || (mode !== 'cold' && mode !== 'warm')) throw new Error('usage: peer-haste-map <root> <cacheDir> cold|warm');
   const rootDir = path.resolve(root);
+  fs.mkdirSync(cacheDirectory, { recursive: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const HasteMap = (require('jest-haste-map') as { default: HasteMapConstructor }).default;
-  const map = new HasteMap({
+  const HasteMap = (require('jest-haste-map') as { default: HasteMapClass }).default;
+  const map = await HasteMap.create({
     rootDir,
     roots: [rootDir],
     extensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'],
     platforms: [],
     maxWorkers: 2,
-    name: 'strata-bench',
+    id: 'strata-bench',
     cacheDirectory,
     resetCache: mode === 'cold',
     retainAllFiles: true,

@@ -30,7 +30,7 @@ import { discoverSourceFiles } from '../engine/discovery.js';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';
-import { runL1Benchmark } from './l1-get.js';
+import type { L1Figures } from './l1-get.js';
 import { loadScenario } from './persistence.js';
 import { prng } from './seeded-random.js';
 import { median, spread } from './stats.js';
@@ -107,13 +107,14 @@ interface WarmJson {
 function timed(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const script = args.find((arg) => !arg.startsWith('--')) ?? '';
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, stdout }) : reject(new Error(`${path.basename(args[0] ?? '')} ${args.slice(1).join(' ')} exited ${code}: ${stderr.trim()}`))));
+    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, stdout }) : reject(new Error(`${path.basename(script)} ${args.slice(args.indexOf(script) + 1).join(' ')} exited ${code}: ${stderr.trim()}`))));
   });
 }
 
@@ -248,9 +249,18 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
 
 async function warmCache(skip: boolean, log: Log): Promise<ScenarioResult[]> {
   if (skip) return [notRun('warm cache: L1 get-hit vs lru-cache (uniform)', 'gets/s', 'not run (micro benchmark skipped)'), notRun('warm cache: L1 get-hit vs lru-cache (zipf)', 'gets/s', 'not run (micro benchmark skipped)')];
-  log('  warm cache: L1 vs lru-cache (benny)');
-  const l1 = await runL1Benchmark();
-  const note = `same process, ${l1.keys} path keys, same values, stat validation off; benny`;
+  log('  warm cache: L1 vs lru-cache (benny, in a child process)');
+  const dir = tmpDir('strata-suite-l1-');
+  let l1: L1Figures;
+  try {
+    const out = path.join(dir, 'l1.json');
+    await timed(['--expose-gc', path.join(DIST_BENCH, 'l1-get-child.js'), out]);
+    l1 = JSON.parse(fs.readFileSync(out, 'utf8')) as L1Figures;
+  } finally {
+    removeDir(dir);
+  }
+  const bookkeeping = l1.bookkeepingBytesPerEntry === null ? '' : `; L1 bookkeeping ${l1.bookkeepingBytesPerEntry.toFixed(0)} B/entry`;
+  const note = `same process, ${l1.keys} path keys, same values, stat validation off; benny${bookkeeping}`;
   return [
     row('warm cache: L1 get-hit vs lru-cache (uniform)', 'gets/s', [l1.uniform.strataOpsPerSec], [l1.uniform.lruCacheOpsPerSec], 'higher', note),
     row('warm cache: L1 get-hit vs lru-cache (zipf)', 'gets/s', [l1.zipf.strataOpsPerSec], [l1.zipf.lruCacheOpsPerSec], 'higher', note),
@@ -289,7 +299,7 @@ async function memoryPressure(root: string, corpusBytes: number, reps: number, l
   const accesses = content.hits + content.misses;
   const hitRate = accesses === 0 ? null : content.hits / accesses;
   return [
-    row('memory pressure: corpus 3× the L1 budget', 'files/s', pressured, free, 'higher', `content budget ${mib(budget)} (corpus ${mib(corpusBytes)}): hit rate ${hitRate === null ? 'n/a (no reads)' : `${(hitRate * 100).toFixed(1)}%`}, ${content.evictions} evictions, L1 holds ${mib(content.bytes)}; peak RSS ${mib(last!.peakRssBytes)} (whole process, workers and L2 included); peer: the same warm with the default budget`),
+    row('memory pressure: corpus 3× the L1 budget', 'files/s', pressured, free, 'higher', `content budget ${mib(budget)} (corpus ${mib(corpusBytes)}): L1 hit rate ${hitRate === null ? 'n/a (no reads)' : `${(hitRate * 100).toFixed(1)}%`} (a warm reads each file once), ${content.evictions} evictions, L1 holds ${mib(content.bytes)}; peak RSS ${mib(last!.peakRssBytes)} (whole process, workers and L2 included); peer: the same warm with the default budget`),
   ];
 }
 
@@ -453,7 +463,7 @@ async function prepareCorpus(options: SuiteOptions, log: Log): Promise<{ root: s
 }
 
 function checkBuilt(): void {
-  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'engine-callers.js'].map((f) => path.join(DIST_BENCH, f))];
+  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'engine-callers.js', 'l1-get-child.js'].map((f) => path.join(DIST_BENCH, f))];
   const missing = needed.filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`not built (run npx tsc -p tsconfig.json): ${missing.join(', ')}`);
 }

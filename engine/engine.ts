@@ -8,12 +8,12 @@ import { StrataError } from '../shared/errors.js';
 import type { ImportRecord } from '../shared/imports.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import { decodeSourceText } from '../shared/source-text.js';
-import { AstCache } from './ast-cache.js';
+import { AstCache, type AstRecord } from './ast-cache.js';
 import { AstPersistence, ENTRY_CODEC } from './ast-persistence.js';
-import { ContentCache, type ContentBytes } from './content-cache.js';
+import { ContentCache, type ContentBytes, type ContentEntry } from './content-cache.js';
 import { ContentReader, type ContentRead } from './content-reader.js';
 import { EncodedAst } from './encoded-ast.js';
-import { astKey, astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser } from './keys.js';
+import { astKey, astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser, type AstKey } from './keys.js';
 import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOptions } from './options.js';
 import { ParsePool, type ParseExecutor } from './parse-pool.js';
 import { toAbsolute, toRootPath } from './paths.js';
@@ -119,6 +119,8 @@ export class Engine {
   readonly #cleanupTimer: NodeJS.Timeout;
   readonly #periodic: NodeJS.Timeout[] = [];
   #watcher: WatchService | null = null;
+  /** Parses in flight by key (engine.ast callers share them). */
+  readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -287,24 +289,35 @@ export class Engine {
       if (record !== undefined) this.#asts.set(key, record);
     }
     if (record === undefined) {
-      const revision = this.#clock.now;
-      const pinned = read.type === 'cached' ? read.entry : null;
-      if (pinned) this.#content.pin(pinned);
-      try {
-        const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence ? ENTRY_CODEC : null);
-        if (outcome === undefined || outcome.type === 'failed') {
-          throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
-        }
-        record = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature };
-        if (this.#clock.isCurrent(relative, revision)) {
-          this.#asts.set(key, record);
-          persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
-        }
-      } finally {
-        if (pinned) this.#content.unpin(pinned);
+      // Concurrent callers asking for the same content share one parse.
+      let parsing = this.#parsing.get(key);
+      if (parsing === undefined) {
+        parsing = this.#parseOne(relative, key, bytes, read.type === 'cached' ? read.entry : null).finally(() => this.#parsing.delete(key));
+        this.#parsing.set(key, parsing);
       }
+      record = await parsing;
     }
     return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+  }
+
+  async #parseOne(relative: string, key: AstKey, bytes: ContentBytes, pinned: ContentEntry | null): Promise<AstRecord> {
+    const persistence = this.#persistence;
+    const revision = this.#clock.now;
+    if (pinned) this.#content.pin(pinned);
+    try {
+      const [outcome] = await this.#pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence ? ENTRY_CODEC : null);
+      if (outcome === undefined || outcome.type === 'failed') {
+        throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
+      }
+      const record: AstRecord = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature };
+      if (this.#clock.isCurrent(relative, revision)) {
+        this.#asts.set(key, record);
+        persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
+      }
+      return record;
+    } finally {
+      if (pinned) this.#content.unpin(pinned);
+    }
   }
 
   /** A real `ts.SourceFile` (parent pointers set) for callers that need TypeScript's node API. */

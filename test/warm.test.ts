@@ -93,6 +93,13 @@ describe('Engine.warm', () => {
     expect(sourceFile.statements[0]!.parent).toBe(sourceFile);
   });
 
+  it('shares one parse between concurrent callers of the same file', async () => {
+    open({ executor: 'in-thread', persist: false });
+    const answers = await Promise.all([1, 2, 3, 4].map(() => engine.ast('packages/app/src/index.ts')));
+    expect(new Set(answers.map((answer) => answer.imports.length))).toEqual(new Set([2]));
+    expect(engine.stats().pool.tasks).toBe(1);
+  });
+
   it('re-parses a file edited after the warm, never answering stale', async () => {
     open();
     await engine.warm();

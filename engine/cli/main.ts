@@ -12,6 +12,7 @@ import { registerDeps } from './deps-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerStats } from './stats-command.js';
 import { registerWatch } from './watch-command.js';
+import { registerBench } from './bench-command.js';
 import { UsageError } from './usage-error.js';
 import { registerWarm } from './warm-command.js';
 
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerStats(program, setExit);
   registerDoctor(program, setExit);
   registerWatch(program, setExit);
+  registerBench(program, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
