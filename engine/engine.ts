@@ -31,7 +31,7 @@ import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
 import { logger } from './log.js';
 import * as path from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from './store/layout.js';
+import { ensurePrivateDir } from './store/layout.js';
 import * as fs from 'node:fs';
 import { fingerprintOf, sameFingerprint } from './fingerprint.js';
 import type { LevelName, LevelSnapshot } from './metrics.js';
@@ -538,12 +538,19 @@ export class Engine {
   }
 }
 
-/** Keeps the last warm's report beside the index; best effort (a read-only cache only loses it). */
+/**
+ * Keeps the last warm's report beside the index; best effort (a read-only cache only loses it).
+ * Replaced by rename so a reader never sees half a file, but not fsynced: losing it to a power cut
+ * costs nothing, and an fsync would be a noticeable share of a restart's time.
+ */
 function saveLastRun(file: string, report: WarmReport): void {
+  const temporary = `${file}.${process.pid}.tmp`;
   try {
     ensurePrivateDir(path.dirname(file));
-    writeFileAtomic(file, [Buffer.from(JSON.stringify({ ...report, savedAt: new Date().toISOString() }))]);
+    fs.writeFileSync(temporary, JSON.stringify({ ...report, savedAt: new Date().toISOString() }), { mode: 0o600 });
+    fs.renameSync(temporary, file);
   } catch {
+    fs.rmSync(temporary, { force: true });
     // stats then shows no last run: nothing else depends on it
   }
 }
