@@ -29,6 +29,7 @@ import { DependencyService, engineDepsSource, type DependenciesAnswer, type Depe
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
+import { warmFromEntries } from './entry-warming.js';
 import { logger } from './log.js';
 import * as path from 'node:path';
 import { ensurePrivateDir } from './store/layout.js';
@@ -36,6 +37,9 @@ import * as fs from 'node:fs';
 import { fingerprintOf, sameFingerprint } from './fingerprint.js';
 import type { LevelName, LevelSnapshot } from './metrics.js';
 import { emptyLevel } from './metrics.js';
+
+/** Entry files warmed at once per worker: enough to fill batches without flooding the pool. */
+const ENTRY_WARM_FILES_PER_WORKER = 8;
 
 export interface EngineOptions extends StrataOptions {
   /** Where parsing runs. @default 'pool' */
@@ -45,6 +49,10 @@ export interface EngineOptions extends StrataOptions {
 }
 
 export interface WarmOptions {
+  /** Warm only these files and their resolved dependencies (dependency warming). */
+  readonly entries?: readonly string[];
+  /** Dependency depth from the entries. @default the profile's warmDepth */
+  readonly depth?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: WarmProgress) => void;
   /** performance.now() at which the caller started (durationMs counts from it). */
@@ -225,6 +233,7 @@ export class Engine {
   /** Reads and parses every source file under the root into L1 and L2. Never throws for a file. */
   async warm(request: WarmOptions = {}): Promise<WarmReport> {
     this.#assertOpen();
+    if (request.entries !== undefined) return this.#warmEntries(request.entries, request);
     const persistence = this.#openPersistence();
     const warnings = this.#warnings.splice(0);
     const report = await runWarm(
@@ -245,6 +254,52 @@ export class Engine {
     if (persistence) saveLastRun(persistence.lastRunFile, report);
     logger.debug('warm finished', { files: report.files, parsed: report.parsed, fromMemory: report.fromMemory, fromDisk: report.fromDisk, durationMs: Math.round(report.durationMs), stoppedBy: report.stoppedBy });
     return report;
+  }
+
+  /** Dependency warming: the entries and their dependencies to `depth`, reported like a full warm. */
+  async #warmEntries(entries: readonly string[], request: WarmOptions): Promise<WarmReport> {
+    const startedAt = request.startedAt ?? performance.now();
+    const depth = request.depth ?? this.options.warmDepth;
+    const resolver = this.#moduleResolver();
+    resolver.refresh();
+    const outcome = await warmFromEntries(
+      { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve: (from, record) => resolver.resolve(from, record) },
+      entries,
+      {
+        depth,
+        concurrency: Math.max(1, this.#pool.workers) * ENTRY_WARM_FILES_PER_WORKER,
+        deadline: this.options.warmTimeLimit === null ? Infinity : startedAt + this.options.warmTimeLimit,
+        ...(request.signal ? { signal: request.signal } : {}),
+      },
+    );
+    this.#openPersistence()?.save();
+    const handled = outcome.parsed + outcome.fromMemory + outcome.fromDisk + outcome.failed.length + outcome.skipped.length;
+    const durationMs = performance.now() - startedAt;
+    const stats = this.stats();
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      root: this.root,
+      profile: this.options.profile,
+      files: handled,
+      parsed: outcome.parsed,
+      fromCache: outcome.fromMemory + outcome.fromDisk,
+      fromMemory: outcome.fromMemory,
+      fromDisk: outcome.fromDisk,
+      failed: outcome.failed,
+      skipped: outcome.skipped,
+      parseErrors: outcome.parseErrors,
+      bytes: outcome.bytes,
+      diskBytes: stats.disk.bytes,
+      durationMs,
+      filesPerSec: durationMs > 0 ? (handled / durationMs) * 1000 : 0,
+      workers: this.#pool.workers,
+      stoppedBy: outcome.stoppedBy,
+      remaining: 0,
+      warnings: this.#warnings.splice(0),
+      peakRssBytes: process.memoryUsage.rss(),
+      levels: stats.levels,
+      entries: { depth, depthReached: outcome.depthReached },
+    };
   }
 
   /** The file's current bytes (a copy), from L1 when still valid. */
@@ -279,16 +334,24 @@ export class Engine {
 
   /** The file's encoded AST, from L2 or parsed now. */
   async ast(file: string): Promise<AstResult> {
+    return (await this.#astWithOrigin(file)).result;
+  }
+
+  /** The AST and which level answered: L2 memory, L2 disk, or a parse now. */
+  async #astWithOrigin(file: string): Promise<{ result: AstResult; from: 'memory' | 'disk' | 'parsed' }> {
     const { relative, bytes, read } = this.#readValid(file);
     const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
     const key = astKey(this.#keyPrefix, scriptKindName(relative), bytes.hash);
     let record = this.#asts.get(key);
+    let from: 'memory' | 'disk' | 'parsed' = 'memory';
     const persistence = this.#openPersistence();
     if (record === undefined && persistence !== null) {
       record = persistence.load(key) ?? undefined;
+      from = 'disk';
       if (record !== undefined) this.#asts.set(key, record);
     }
     if (record === undefined) {
+      from = 'parsed';
       // Concurrent callers asking for the same content share one parse.
       let parsing = this.#parsing.get(key);
       if (parsing === undefined) {
@@ -297,7 +360,8 @@ export class Engine {
       }
       record = await parsing;
     }
-    return { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    const result = { path: toAbsolute(this.root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    return { result, from };
   }
 
   async #parseOne(relative: string, key: AstKey, bytes: ContentBytes, pinned: ContentEntry | null): Promise<AstRecord> {

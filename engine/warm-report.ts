@@ -34,4 +34,6 @@ export interface WarmReport {
   readonly warnings: readonly { readonly path: string; readonly message: string }[];
   readonly peakRssBytes: number;
   readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
+  /** With `--entry`: the depth asked for and the deepest level reached. */
+  readonly entries?: { readonly depth: number; readonly depthReached: number };
 }

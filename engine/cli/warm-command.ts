@@ -1,4 +1,5 @@
 /** `strata warm [root]`: discover, read, parse and cache every source file; report. */
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../options.js';
@@ -9,6 +10,8 @@ import { createProgress, formatBytes, log, printJson } from './output.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 
 interface WarmFlags extends CommonFlags {
+  entry?: string[];
+  depth?: string;
   workers?: string;
   memoryLimit?: string;
   timeLimit?: string;
@@ -21,6 +24,8 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
   const command = program
     .command('warm [root]')
     .description('read and parse every source file under the root into the cache, and report')
+    .option('--entry <file...>', 'warm only these files (relative to the current directory) and their dependencies')
+    .option('--depth <n>', 'dependency depth from the --entry files (default: the profile: 3, or 1 in ci)')
     .option('--workers <n>', 'parse workers (capped at the cores available)')
     .option('--memory-limit <MiB>', 'cap the RSS of the whole process, workers included, in MiB')
     .option('--time-limit <seconds>', 'stop cleanly after this many seconds, keeping what finished')
@@ -44,7 +49,16 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     process.once('SIGTERM', interrupt);
     const progress = createProgress(!flags.quiet);
     try {
-      const report = await engine.warm({ signal: controller.signal, startedAt, onProgress: (p) => progress.update(p.done, p.found) });
+      if (flags.depth !== undefined && flags.entry === undefined) throw new UsageError('--depth applies to the files named by --entry. Accepted: --entry FILE... --depth N.');
+      const depth = flags.depth === undefined ? undefined : flagCount('--depth', flags.depth);
+      const entries = flags.entry?.map((file) => path.resolve(file));
+      const report = await engine.warm({
+        signal: controller.signal,
+        startedAt,
+        onProgress: (p) => progress.update(p.done, p.found),
+        ...(entries !== undefined ? { entries } : {}),
+        ...(depth !== undefined ? { depth } : {}),
+      });
       progress.stop();
       if (flags.json) printJson(report);
       else if (!flags.quiet) log(summarize(report));
@@ -61,6 +75,12 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
 function flagNumber(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`Invalid value for ${flag}: "${value}". Accepted: a positive number.`);
+  return n;
+}
+
+function flagCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`Invalid value for ${flag}: "${value}". Accepted: an integer ≥ 0.`);
   return n;
 }
 
