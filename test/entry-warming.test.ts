@@ -54,3 +54,32 @@ describe('dependency warming (--entry, --depth)', () => {
     expect(run(['--entry', 'src/a.ts', '--depth', 'deep']).status).toBe(2);
   });
 });
+
+describe('strata warm --changed', () => {
+  it('warms what git reports as changed or untracked, and the whole tree outside a checkout', () => {
+    const tree = makeTree(CHAIN);
+    try {
+      const git = (...args: string[]): void => {
+        const result = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: tree.root, encoding: 'utf8' });
+        if (result.status !== 0) throw new Error(result.stderr);
+      };
+      const warm = (...args: string[]): WarmReport => {
+        const result = spawnSync(process.execPath, [CLI, 'warm', tree.root, '--json', '--no-persist', ...args], { encoding: 'utf8', cwd: tree.root });
+        expect(result.status).toBe(0);
+        return JSON.parse(result.stdout) as WarmReport;
+      };
+      expect(warm('--changed').files).toBe(6); // not a checkout yet: the whole tree
+      git('init', '-q');
+      git('add', '.');
+      git('commit', '-q', '-m', 'init');
+      expect(warm('--changed').files).toBe(0);
+      tree.write('src/c.ts', "import { d } from './d';\nexport const c = d + 1;\n");
+      tree.write('src/new.ts', 'export const n = 1;\n');
+      tree.write('notes.md', 'not source');
+      expect(warm('--changed', '--depth', '0')).toMatchObject({ files: 2, entries: { depth: 0 } });
+      expect(warm('--changed', '--depth', '1').files).toBe(3); // c's dependency d too
+    } finally {
+      tree.remove();
+    }
+  });
+});

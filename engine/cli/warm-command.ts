@@ -1,5 +1,8 @@
 /** `strata warm [root]`: discover, read, parse and cache every source file; report. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isSourceFile } from '../discovery.js';
+import { gitChangedFiles } from '../git-changes.js';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../options.js';
@@ -12,6 +15,7 @@ import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from '
 interface WarmFlags extends CommonFlags {
   entry?: string[];
   depth?: string;
+  changed?: boolean;
   workers?: string;
   memoryLimit?: string;
   timeLimit?: string;
@@ -26,6 +30,7 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .description('read and parse every source file under the root into the cache, and report')
     .option('--entry <file...>', 'warm only these files (relative to the current directory) and their dependencies')
     .option('--depth <n>', 'dependency depth from the --entry files (default: the profile: 3, or 1 in ci)')
+    .option('--changed', 'warm the files git reports as changed or untracked (and their dependencies) instead of the whole tree')
     .option('--workers <n>', 'parse workers (capped at the cores available)')
     .option('--memory-limit <MiB>', 'cap the RSS of the whole process, workers included, in MiB')
     .option('--time-limit <seconds>', 'stop cleanly after this many seconds, keeping what finished')
@@ -49,9 +54,11 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     process.once('SIGTERM', interrupt);
     const progress = createProgress(!flags.quiet);
     try {
-      if (flags.depth !== undefined && flags.entry === undefined) throw new UsageError('--depth applies to the files named by --entry. Accepted: --entry FILE... --depth N.');
+      if (flags.depth !== undefined && flags.entry === undefined && !flags.changed) throw new UsageError('--depth applies to the files named by --entry (or --changed). Accepted: --entry FILE... --depth N.');
+      if (flags.entry !== undefined && flags.changed) throw new UsageError('--entry and --changed name the files to warm in two ways. Accepted: one of them.');
       const depth = flags.depth === undefined ? undefined : flagCount('--depth', flags.depth);
-      const entries = flags.entry?.map((file) => path.resolve(file));
+      const changed = flags.changed ? changedSourceFiles(engine.root) : undefined;
+      const entries = flags.entry?.map((file) => path.resolve(file)) ?? changed;
       const report = await engine.warm({
         signal: controller.signal,
         startedAt,
@@ -76,6 +83,16 @@ function flagNumber(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`Invalid value for ${flag}: "${value}". Accepted: a positive number.`);
   return n;
+}
+
+/** Changed source files from git; the whole tree (undefined) when the root is not a git checkout. */
+function changedSourceFiles(root: string): string[] | undefined {
+  const files = gitChangedFiles(root);
+  if (files === null) {
+    log('strata: --changed: the root is not a git checkout; warming the whole tree');
+    return undefined;
+  }
+  return files.filter((file) => isSourceFile(file) && fs.existsSync(file));
 }
 
 function flagCount(flag: string, value: string): number {
