@@ -216,14 +216,23 @@ export class Engine {
   /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape). */
   async deps(file: string): Promise<DependenciesAnswer> {
     this.#assertOpen();
-    return this.#dependencyService().dependenciesOf(file);
+    const answer = await this.#dependencyService().dependenciesOf(file);
+    const absolute = (relative: string): string => toAbsolute(this.root, relative);
+    // The library answers with absolute paths; the CLI prints the same shape root-relative.
+    return { ...answer, file: absolute(answer.file), dependencies: answer.dependencies.map((entry) => ({ ...entry, resolved: entry.resolved === null ? null : absolute(entry.resolved) })) };
   }
 
-  /** Files that import this one (with `depth`, transitively, each with its depth). */
+  /** Files that import this one (with `depth`, transitively, each with its depth); absolute paths. */
   async dependents(file: string, depth?: number): Promise<DependentsAnswer | TransitiveDependentsAnswer> {
     this.#assertOpen();
     const service = this.#dependencyService();
-    return depth === undefined ? service.dependentsOf(file) : service.dependentsOf(file, depth);
+    const absolute = (relative: string): string => toAbsolute(this.root, relative);
+    if (depth !== undefined) {
+      const answer = await service.dependentsOf(file, depth);
+      return { ...answer, file: absolute(answer.file), dependents: answer.dependents.map((entry) => ({ ...entry, path: absolute(entry.path), via: absolute(entry.via) })) };
+    }
+    const answer = await service.dependentsOf(file);
+    return { ...answer, file: absolute(answer.file), dependents: answer.dependents.map((entry) => ({ ...entry, path: absolute(entry.path) })) };
   }
 
   get root(): string {
