@@ -9,6 +9,7 @@
  * Soak run: `STRATA_SOAK_OPS=100000 npx jest dist/test/model-based.test.js` (seeds of 500 operations
  * each, numbered from STRATA_SOAK_SEED, default 1000). `STRATA_MODEL_VERBOSE=1` logs every operation.
  */
+import type { Engine } from '../engine/engine.js';
 import { runModel } from './helpers/model-harness.js';
 
 const OPS_PER_SEED = 500;
@@ -42,9 +43,31 @@ describe('model-based: every answer equals a fresh computation from the disk', (
     return;
   }
 
-  it.each(SEEDS)('seed %i: %#', async (seed) => {
+  it.each(SEEDS)('seed %i', async (seed) => {
     const stats = await runModel(seed, OPS_PER_SEED, { verbose });
     expect(stats.reads + stats.mutations).toBe(OPS_PER_SEED);
+  }, 60_000);
+
+  it('the harness itself catches a stale answer (an engine that memoizes content)', async () => {
+    const staleContent = (engine: Engine): Engine => {
+      const first = new Map<string, Buffer>();
+      return new Proxy(engine, {
+        get(target, property) {
+          if (property === 'content') {
+            return async (file: string): Promise<Buffer> => {
+              const known = first.get(file);
+              if (known !== undefined) return known;
+              const bytes = await target.content(file);
+              first.set(file, bytes);
+              return bytes;
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    await expect(runModel(1, OPS_PER_SEED, { wrapEngine: staleContent })).rejects.toThrow(/seed 1, op #\d+: content\(.*\) (is stale or wrong|answered; expected StrataError)/);
   }, 60_000);
 
   for (const { seed, ops } of REGRESSION_SEEDS) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { createEngine, type Engine } from '../../engine/engine.js';
 import { xxh64Hex } from '../../native-bindings/hash.js';
 import { parseSource, type ParsedSource } from '../../workers/parse-source.js';
-import { isStrataError } from '../../shared/errors.js';
+import { fileFailureCodeOf, isStrataError } from '../../shared/errors.js';
 import { prng } from '../../bench/seeded-random.js';
 import { makeTree, type TempTree } from './temp-tree.js';
 
@@ -26,6 +26,8 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export interface ModelOptions {
   /** Logs every operation to stderr (debugging a failing seed). */
   readonly verbose?: boolean;
+  /** Wraps each engine the model opens (the harness's own self-test injects stale answers). */
+  readonly wrapEngine?: (engine: Engine) => Engine;
 }
 
 export interface ModelStats {
@@ -73,7 +75,8 @@ class Model {
   }
 
   open(): Engine {
-    return createEngine({ root: this.root, executor: 'in-thread' }, ISOLATED);
+    const engine = createEngine({ root: this.root, executor: 'in-thread' }, ISOLATED);
+    return this.options.wrapEngine ? this.options.wrapEngine(engine) : engine;
   }
 
   // ---- randomness ----
@@ -203,7 +206,9 @@ class Model {
     try {
       bytes = fs.readFileSync(file);
     } catch (error) {
-      return { type: 'error', code: (error as NodeJS.ErrnoException).code ?? 'unknown' };
+      // The documented mapping of fs errors to StrataError codes: ENOENT/ENOTDIR → ENOENT,
+      // EACCES/EPERM → EACCES, EISDIR → EISDIR, anything else (a symlink loop's ELOOP) → EIO.
+      return { type: 'error', code: fileFailureCodeOf(error) };
     }
     const text = bytes.toString('utf8');
     return { type: 'ok', bytes, text, parsed: parseSource(file, text) };
@@ -227,7 +232,7 @@ class Model {
       }
       this.fail(`${what}(${rel}) threw ${code}: ${(error as Error)?.message}; expected an answer`, `disk content: ${JSON.stringify(expected.type === 'ok' ? expected.text : '')}`);
     }
-    if (expected.type === 'error') this.fail(`${what}(${rel}) answered; expected StrataError ${expected.code} (the file is gone)`, `answer: ${describe(value)}`);
+    if (expected.type === 'error') this.fail(`${what}(${rel}) answered; expected StrataError ${expected.code} (the file is gone or unreadable)`, `answer: ${describe(value)}`);
     return value;
   }
 
@@ -276,6 +281,13 @@ class Model {
     if (got !== want) this.fail(`results.compute(${rel}) is stale or wrong`, `expected ${JSON.stringify(want)}\nactual   ${JSON.stringify(got)}\ndisk text: ${JSON.stringify(expected.text)}`);
   }
 
+  readOne(rel: string, which: number): Promise<void> {
+    if (which === 0) return this.readContent(rel);
+    if (which === 1) return this.readAst(rel);
+    if (which === 2) return this.readDeps(rel);
+    return this.readResult(rel);
+  }
+
   // ---- one step ----
   async step(): Promise<void> {
     const live = this.liveFiles();
@@ -283,14 +295,19 @@ class Model {
     const r = this.rand();
     if (r < 0.55) {
       this.reads++;
-      const rel = dead.length > 0 && this.chance(0.15) ? this.pick(dead) : live.length > 0 ? this.pick(live) : this.pick(dead);
+      const choose = (): string => (dead.length > 0 && this.chance(0.15) ? this.pick(dead) : live.length > 0 ? this.pick(live) : this.pick(dead));
+      if (this.chance(0.1)) {
+        // Concurrent reads (same file or not): every one of them must still equal the disk.
+        const batch = Array.from({ length: 2 + this.int(5) }, () => ({ rel: this.chance(0.4) && live.length > 0 ? (live[0] as string) : choose(), which: this.int(4) }));
+        this.record(`concurrent reads ${batch.map(({ rel, which }) => `${['content', 'ast', 'deps', 'results'][which]} ${rel}`).join('; ')}`);
+        await Promise.all(batch.map(({ rel, which }) => this.readOne(rel, which)));
+        return;
+      }
+      const rel = choose();
       const which = this.int(4);
       const name = ['content', 'ast', 'deps', 'results'][which] as string;
       this.record(`read ${name} ${rel}`);
-      if (which === 0) await this.readContent(rel);
-      else if (which === 1) await this.readAst(rel);
-      else if (which === 2) await this.readDeps(rel);
-      else await this.readResult(rel);
+      await this.readOne(rel, which);
       return;
     }
     this.mutations++;
