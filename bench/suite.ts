@@ -28,6 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverSourceFiles } from '../engine/discovery.js';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
+import type { Engine } from '../engine/engine.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';
 import type { L1Figures } from './l1-get.js';
@@ -154,6 +155,12 @@ function row(name: string, unit: string, strata: number[] | null, peer: number[]
 
 function notRun(name: string, unit: string, note: string): ScenarioResult {
   return { name, strata: null, peer: null, ratio: null, unit, runs: 0, spread: { strata: null, peer: null }, note };
+}
+
+async function sourceFilesOf(root: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const event of discoverSourceFiles(root, { includeNodeModules: false, maxFileSize: 5 * 1024 * 1024 })) if (event.type === 'file') files.push(event.absolutePath);
+  return files.sort();
 }
 
 async function corpusSize(root: string): Promise<{ files: number; bytes: number }> {
@@ -384,6 +391,64 @@ function cascade(nodes: number, log: Log): ScenarioResult[] {
   ];
 }
 
+/**
+ * An analyzer's access trace: from a few entry files, follow resolved imports depth-first (as a
+ * linter following its program would), with repeats of recently visited files.
+ */
+async function accessTrace(engine: Engine, entries: readonly string[], length: number): Promise<string[]> {
+  const random = prng(11);
+  const trace: string[] = [];
+  const visited = new Set<string>();
+  const stack = [...entries].reverse();
+  while (trace.length < length && stack.length > 0) {
+    const file = stack.pop()!;
+    if (visited.has(file)) continue;
+    visited.add(file);
+    trace.push(file);
+    if (trace.length > 3 && random() < 0.25) trace.push(trace[Math.floor(random() * (trace.length - 1))]!);
+    const answer = await engine.deps(file).catch(() => null);
+    for (const dependency of answer?.dependencies ?? []) if (dependency.resolved !== null && !dependency.external) stack.push(dependency.resolved);
+  }
+  return trace.slice(0, length);
+}
+
+/** Replays a trace on an engine and measures the share of accesses answered without parsing (L2 hits). */
+async function replay(engine: Engine, trace: readonly string[]): Promise<{ hitRate: number; ms: number }> {
+  const before = engine.stats().levels.ast;
+  const started = performance.now();
+  for (const file of trace) await engine.ast(file).catch(() => undefined);
+  const ms = performance.now() - started;
+  const after = engine.stats().levels.ast;
+  const hits = after.hits - before.hits;
+  const misses = after.misses - before.misses;
+  return { hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), ms };
+}
+
+async function warmingEffectiveness(root: string, files: readonly string[], log: Log): Promise<ScenarioResult[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createEngine } = require('../engine/engine.js') as typeof import('../engine/engine.js');
+  const open = (): Engine => createEngine({ root, executor: 'in-thread', persist: false }, { env: {}, readConfigFile: false });
+  const entries = files.filter((file) => /index\.[cm]?[jt]sx?$/.test(file)).slice(0, 3);
+  const starts = entries.length > 0 ? entries : files.slice(0, 3);
+  const tracer = open();
+  const trace = await accessTrace(tracer, starts, Math.min(600, files.length * 2));
+  await tracer.close();
+  log(`  warming effectiveness: trace of ${trace.length} accesses from ${starts.length} entries`);
+  const cold = open();
+  const coldRun = await replay(cold, trace);
+  await cold.close();
+  const warmed = open();
+  const warmStarted = performance.now();
+  await warmed.warm({ entries: starts, depth: 3 });
+  const warmMs = performance.now() - warmStarted;
+  const warmedRun = await replay(warmed, trace);
+  await warmed.close();
+  return [
+    row('warming: trace hit rate, dependency-warmed vs cold', '% hits', [warmedRun.hitRate * 100], [coldRun.hitRate * 100], 'higher', `${trace.length} accesses following imports with repeats; cold ${(coldRun.hitRate * 100).toFixed(0)}% in ${coldRun.ms.toFixed(0)} ms, dependency-warmed (depth 3, ${warmMs.toFixed(0)} ms of warming) ${(warmedRun.hitRate * 100).toFixed(0)}% in ${warmedRun.ms.toFixed(0)} ms`),
+    notRun('warming: trace hit rate, predictive vs cold', '% hits', 'not run: predictive warming (co-access learning) is not built yet (issue 5)'),
+  ];
+}
+
 async function watcher(quick: boolean, log: Log): Promise<ScenarioResult[]> {
   const name = 'change: watcher write → subscriber (p99)';
   if (quick) return [notRun(name, 'ms', 'not run with --quick (needs chokidar and a 10,000-file tree in a child process; `npm run bench:watch`)')];
@@ -404,6 +469,7 @@ function formatFigure(value: number | null, unit: string): string {
   if (unit === 'gets/s') return `${(value / 1e6).toFixed(2)} M/s`;
   if (unit === 'B/B') return value.toFixed(2);
   if (unit === 'ms') return `${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms`;
+  if (unit === '% hits') return `${value.toFixed(0)}% hits`;
   return `${value.toFixed(0)} ${unit}`;
 }
 
@@ -502,6 +568,8 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   await guarded(['memory pressure: corpus 3× the L1 budget'], 'files/s', () => memoryPressure(root, size.bytes, reps, log));
   log('concurrency');
   await guarded(['concurrency: 1 worker', 'concurrency: 4 callers vs 1'], 'files/s', () => concurrency(root, reps, log));
+  log('warming effectiveness');
+  await guarded(['warming: trace hit rate, dependency-warmed vs cold'], '% hits', async () => warmingEffectiveness(root, await sourceFilesOf(root), log));
   log('change');
   await guarded(['change: one edit cascade (p99)'], 'ms', () => cascade(size.files, log));
   await guarded(['change: watcher write → subscriber (p99)'], 'ms', () => watcher(options.quick, log));
