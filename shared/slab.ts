@@ -408,15 +408,8 @@ export class SlabAllocator {
   #allocateLarge(length: number): SlabRange | null {
     const size = Math.ceil(length / this.#alignment) * this.#alignment;
     if (!this.#hasRoomFor(size)) return null;
-    let buffer: SharedArrayBuffer;
-    try {
-      buffer = new SharedArrayBuffer(size);
-    } catch (error) {
-      // The process could not get the memory although the budget allows it: report it as "full"
-      // (null) so the caller evicts and retries, as documented; anything else is a real bug.
-      if (error instanceof RangeError) return null;
-      throw error;
-    }
+    const buffer = newSharedBuffer(size);
+    if (buffer === null) return null;
     const id = this.#nextId++ as SlabId;
     this.#owners.set(id, { kind: 'large', id, buffer, size });
     this.#reservedBytes += size;
@@ -459,14 +452,8 @@ export class SlabAllocator {
     const remaining = this.#capacityBytes - this.#reservedBytes;
     const size = remaining >= this.#slabSize ? this.#slabSize : remaining - (remaining % this.#alignment);
     if (size < minSize) return null;
-    let buffer: SharedArrayBuffer;
-    try {
-      buffer = new SharedArrayBuffer(size);
-    } catch (error) {
-      // See #allocateLarge: the OS refusing memory reads as "full".
-      if (error instanceof RangeError) return null;
-      throw error;
-    }
+    const buffer = newSharedBuffer(size);
+    if (buffer === null) return null;
     const slab: Slab = {
       kind: 'slab',
       id: this.#nextId++ as SlabId,
@@ -606,5 +593,19 @@ export class SlabAllocator {
     if (next !== null) next.prev = prev;
     extent.prev = null;
     extent.next = null;
+  }
+}
+
+/**
+ * A new SharedArrayBuffer, or null when the process cannot get the memory although the budget
+ * allows it: that reads as "full" so the caller evicts and retries, as documented; any other error
+ * is a real bug and is thrown.
+ */
+function newSharedBuffer(size: number): SharedArrayBuffer | null {
+  try {
+    return new SharedArrayBuffer(size);
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
   }
 }

@@ -1,34 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
-/**
- * Runs `strata deps` in a child process from `cwd`: through the real CLI once main.ts registers the
- * command, else through a program that registers only `deps` the way main.ts registers commands
- * (same exit-code rules: usage errors 2, fatal 1).
- */
-const WIRED = fs.readFileSync(CLI, 'utf8').includes('registerDeps');
-const HARNESS = `
-const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
-const { registerDeps } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'deps-command.js'))});
-const { UsageError } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'cli', 'usage-error.js'))});
-let code = 0;
-const program = new Command().name('strata').exitOverride();
-registerDeps(program, (c) => { code = c; });
-program.parseAsync(process.argv.slice(1), { from: 'user' }).then(
-  () => { process.exitCode = code; },
-  (error) => {
-    if (error instanceof CommanderError) { process.exitCode = 2; return; }
-    process.stderr.write('strata: ' + error.message + '\\n');
-    process.exitCode = error instanceof UsageError || error.code === 'EINVALIDOPTION' ? 2 : 1;
-  },
-);
-`;
-
+/** Runs the real `strata deps` in a child process from `cwd`. */
 function strata(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const argv = WIRED ? [CLI, ...args] : ['-e', HARNESS, ...args];
-  const result = spawnSync(process.execPath, argv, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -7,41 +7,15 @@ import { emptyLevel } from '../engine/metrics.js';
 import { resolveOptions } from '../engine/options.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
-/**
- * Runs `strata stats` / `strata doctor` in a fresh child process: through the real CLI once main.ts
- * registers the command, else through a program that registers it the way main.ts registers commands
- * (same exit-code rules: usage errors 2, fatal 1).
- */
-const CLI_SOURCE = fs.readFileSync(CLI, 'utf8');
-const CLI_DIR = path.join(__dirname, '..', 'engine', 'cli');
-function harness(register: string, file: string): string {
-  return `
-const { Command, CommanderError } = require(${JSON.stringify(require.resolve('commander'))});
-const { ${register} } = require(${JSON.stringify(path.join(CLI_DIR, file))});
-const { UsageError } = require(${JSON.stringify(path.join(CLI_DIR, 'usage-error.js'))});
-let code = 0;
-const program = new Command().name('strata').exitOverride();
-${register}(program, (c) => { code = c; });
-program.parseAsync(process.argv.slice(1), { from: 'user' }).then(
-  () => { process.exitCode = code; },
-  (error) => {
-    if (error instanceof CommanderError) { process.exitCode = 2; return; }
-    process.stderr.write('strata: ' + error.message + '\\n');
-    process.exitCode = error instanceof UsageError || error.code === 'EINVALIDOPTION' ? 2 : 1;
-  },
-);
-`;
-}
-const COMMANDS = { stats: ['registerStats', 'stats-command.js'], doctor: ['registerDoctor', 'doctor-command.js'] } as const;
+/** Runs the real `strata stats` / `strata doctor` in a fresh child process. */
+type Command = 'stats' | 'doctor';
 
-function strata(args: [keyof typeof COMMANDS, ...string[]], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const [register, file] = COMMANDS[args[0]];
-  const argv = CLI_SOURCE.includes(register) ? [CLI, ...args] : ['-e', harness(register, file), ...args];
-  const result = spawnSync(process.execPath, argv, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
+function strata(args: [Command, ...string[]], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-function json(args: [keyof typeof COMMANDS, ...string[]], cwd: string, status = 0): Record<string, any> {
+function json(args: [Command, ...string[]], cwd: string, status = 0): Record<string, any> {
   const result = strata([...args, '--json'], cwd);
   expect({ status: result.status, stderr: result.stderr }).toEqual({ status, stderr: '' });
   return JSON.parse(result.stdout) as Record<string, any>;

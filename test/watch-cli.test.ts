@@ -1,6 +1,7 @@
 /** `strata watch --json` (registerWatch) in a child process, against real files. */
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
-import { WATCH_CLI, WatchProcess } from './helpers/watch-process.js';
+import { WatchProcess } from './helpers/watch-process.js';
+import { CLI } from './helpers/temp-tree.js';
 
 jest.setTimeout(60_000);
 
@@ -19,7 +20,7 @@ describe('strata watch', () => {
   });
 
   it('prints "watching <root>" on stderr once ready, then one JSON object per line per event', async () => {
-    cli = new WatchProcess(WATCH_CLI, ['watch', tree.root, '--json', '--cache-dir', `${tree.root}/.cache`]);
+    cli = new WatchProcess(CLI, ['watch', tree.root, '--json', '--cache-dir', `${tree.root}/.cache`]);
     await cli.waitFor(() => cli!.stderr.includes('watching '), 'the ready line on stderr');
     expect(cli.stderr).toContain(`watching ${tree.root}`);
     tree.write('src/a.ts', 'export const a = 2;\n');
@@ -34,7 +35,7 @@ describe('strata watch', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s', async (signal) => {
-    cli = new WatchProcess(WATCH_CLI, ['watch', '--root', tree.root, '--json']);
+    cli = new WatchProcess(CLI, ['watch', '--root', tree.root, '--json']);
     await cli.waitFor(() => cli!.stderr.includes('watching '), 'the ready line on stderr');
     cli.child.kill(signal);
     await expect(cli.exited).resolves.toEqual({ code: 0, signal: null });

@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
 export const WATCH_RUNNER = path.join(__dirname, '..', 'fixtures', 'watch-runner.js');
-export const WATCH_CLI = path.join(__dirname, '..', 'fixtures', 'watch-cli.js');
 
 export interface LineEvent {
   event: 'add' | 'change' | 'unlink' | 'resync';
