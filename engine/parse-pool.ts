@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type Piscina from 'piscina';
 import type { CodecId } from '../native-bindings/lz4.js';
+import { MEBIBYTE } from './units.js';
 import type { FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
 
 export type ParseExecutor = 'pool' | 'in-thread';
@@ -41,6 +42,8 @@ export interface PoolStats {
 
 export class ParsePool {
   readonly #options: ParsePoolOptions;
+  #workers: number;
+  #heapLimitBytes: number | null = null;
   #piscina: Piscina | null = null;
   #inThread: ((request: WorkerRequest) => WorkerResponse) | null = null;
   #tasks = 0;
@@ -52,10 +55,11 @@ export class ParsePool {
 
   constructor(options: ParsePoolOptions) {
     this.#options = options;
+    this.#workers = options.workers;
   }
 
   get workers(): number {
-    return this.#options.executor === 'pool' ? this.#options.workers : 0;
+    return this.#options.executor === 'pool' ? this.#workers : 0;
   }
 
   get started(): boolean {
@@ -72,7 +76,7 @@ export class ParsePool {
       this.#inThread = (require('../workers/parse-batch.js') as typeof import('../workers/parse-batch.js')).handleRequest;
       return;
     }
-    const workers = this.#options.workers;
+    const workers = this.#workers;
     // Loaded on first use: a warm answered from the store never loads the pool.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const PiscinaPool = (require('piscina') as typeof import('piscina')).Piscina;
@@ -82,7 +86,10 @@ export class ParsePool {
       maxThreads: workers,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
-      ...(this.#options.youngGenerationMb ? { resourceLimits: { maxYoungGenerationSizeMb: this.#options.youngGenerationMb } } : {}),
+      resourceLimits: {
+        ...(this.#heapLimitBytes !== null ? { maxOldGenerationSizeMb: Math.ceil(this.#heapLimitBytes / MEBIBYTE) } : {}),
+        ...(this.#options.youngGenerationMb ? { maxYoungGenerationSizeMb: this.#options.youngGenerationMb } : {}),
+      },
     });
     for (let i = 0; i < workers; i++) {
       // Best effort: a failed warm-up surfaces on the first real batch instead.
@@ -126,6 +133,27 @@ export class ParsePool {
       retriedFiles: this.#retriedFiles,
       started: this.started,
     };
+  }
+
+  /** Old-generation cap of each worker (memory-aware warming); null = V8's default. */
+  get heapLimitBytes(): number | null {
+    return this.#heapLimitBytes;
+  }
+
+  /**
+   * Runs with `workers` threads, each with its old generation capped at `heapLimitBytes`, from now on.
+   * A started pool is torn down once its tasks end, so the memory of the threads it drops is returned
+   * now; the next batch starts the new size.
+   */
+  async resize(workers: number, heapLimitBytes: number | null = this.#heapLimitBytes): Promise<void> {
+    const size = Math.max(1, Math.floor(workers));
+    if (size === this.#workers && heapLimitBytes === this.#heapLimitBytes) return;
+    this.#workers = size;
+    this.#heapLimitBytes = heapLimitBytes;
+    const piscina = this.#piscina;
+    if (piscina === null) return;
+    this.#piscina = null;
+    await piscina.close();
   }
 
   async close(): Promise<void> {

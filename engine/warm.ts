@@ -12,8 +12,9 @@ import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
 import type { ContentBytes, ContentCache, ContentEntry } from './content-cache.js';
 import type { Fingerprint } from './fingerprint.js';
 import type { ContentReader } from './content-reader.js';
-import { discoverSourceFiles } from './discovery.js';
+import { discoverSourceFiles, type DiscoveredFile } from './discovery.js';
 import { astKey, type AstKey } from './keys.js';
+import { LARGE_FILE_BYTES, MemoryGovernor, planMemory } from './memory-governor.js';
 import { emptyLevel } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
 import type { ParsePool } from './parse-pool.js';
@@ -26,9 +27,6 @@ export const BATCH_TARGET_BYTES = 256 * 1024;
 export const BATCH_MAX_FILES = 256;
 /** Batches queued per worker: one running, one waiting, so a worker never idles between tasks. */
 export const MAX_BATCHES_PER_WORKER = 2;
-/** Fraction of the memory limit at which budgets shrink, and at which the warm stops. */
-export const MEMORY_SHRINK_AT = 0.8;
-export const MEMORY_STOP_AT = 0.92;
 /** How often the warm samples the process's RSS. */
 export const RSS_SAMPLE_MS = 10;
 
@@ -88,12 +86,29 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   let peakRss = process.memoryUsage.rss();
   let stoppedBy: StopReason = null;
   let nextId = 0;
-  let shrunk = false;
+
+  // With a memory limit, fit the pool, budgets and batches to it before anything starts.
+  const governor = options.memoryLimit === null ? null : new MemoryGovernor(options.memoryLimit);
+  if (governor) {
+    const plan = planMemory({
+      limitBytes: governor.limitBytes,
+      rssBytes: governor.sample(),
+      workers: ctx.pool.workers,
+      contentBudget: ctx.content.budget,
+      astBudget: ctx.asts.budget,
+    });
+    await ctx.pool.resize(Math.min(ctx.pool.workers, plan.workers), plan.workerHeapBytes);
+    if (plan.contentBudget < ctx.content.budget) ctx.content.setBudget(plan.contentBudget);
+    if (plan.astBudget < ctx.asts.budget) ctx.asts.setBudget(plan.astBudget);
+  }
+  let pendingDegrade = false;
+  /** Large files wait, with a limit, to be parsed one at a time after the rest. */
+  const deferred: DiscoveredFile[] = [];
 
   const inFlight = new Set<Promise<void>>();
-  const maxInFlight = Math.max(1, ctx.pool.workers) * MAX_BATCHES_PER_WORKER;
+  let maxInFlight = Math.max(1, ctx.pool.workers) * MAX_BATCHES_PER_WORKER;
   // Content in flight stays pinned in L1: never pin more than L1 may hold below its pressure line.
-  const batchTargetBytes = Math.min(BATCH_TARGET_BYTES, Math.floor((ctx.content.budget * options.contentPressureThreshold) / (maxInFlight + 1)));
+  let batchTargetBytes = Math.min(BATCH_TARGET_BYTES, Math.floor((ctx.content.budget * options.contentPressureThreshold) / (maxInFlight + 1)));
   let batch: PendingFile[] = [];
   let batchBytes = 0;
 
@@ -135,24 +150,51 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     // Reading RSS costs a system call: sample it, don't ask per file.
     if (now - lastRssCheck < RSS_SAMPLE_MS) return;
     lastRssCheck = now;
-    const rss = process.memoryUsage.rss();
-    if (rss > peakRss) peakRss = rss;
-    if (options.memoryLimit !== null && stoppedBy === null) {
-      if (rss > options.memoryLimit * MEMORY_STOP_AT) stoppedBy = 'memory-limit';
-      else if (!shrunk && rss > options.memoryLimit * MEMORY_SHRINK_AT) {
-        shrunk = true;
-        ctx.content.setBudget(Math.floor(ctx.content.budget / 2));
-        ctx.asts.setBudget(Math.floor(ctx.asts.budget / 2));
-      }
+    if (governor === null) {
+      const rss = process.memoryUsage.rss();
+      if (rss > peakRss) peakRss = rss;
+      return;
+    }
+    const verdict = governor.check();
+    if (verdict === 'stop' && stoppedBy === null) stoppedBy = 'memory-limit';
+    else if (verdict === 'degrade') pendingDegrade = true;
+  };
+
+  /** Under memory pressure: drain, halve the budgets, drop to one worker with one batch at a time. */
+  const degrade = async (): Promise<void> => {
+    pendingDegrade = false;
+    if (governor === null || governor.degraded) return;
+    governor.markDegraded();
+    await Promise.all(inFlight);
+    ctx.content.setBudget(Math.max(1, Math.floor(ctx.content.budget / 2)));
+    ctx.asts.setBudget(Math.max(1, Math.floor(ctx.asts.budget / 2)));
+    await ctx.pool.resize(1, ctx.pool.heapLimitBytes);
+    maxInFlight = 1;
+    batchTargetBytes = Math.max(1, Math.floor(batchTargetBytes / 2));
+  };
+
+  /** Waits until the governor lets `sourceBytes` be parsed; false when the warm must stop instead. */
+  const admitted = async (sourceBytes: number): Promise<boolean> => {
+    if (governor === null) return true;
+    for (;;) {
+      if (stoppedBy !== null) return false;
+      if (pendingDegrade) await degrade();
+      if (governor.admit(sourceBytes, inFlight.size) === 'go') return true;
+      await Promise.race(inFlight);
     }
   };
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const files = batch;
+    const sourceBytes = batchBytes;
     batch = [];
     batchBytes = 0;
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (!(await admitted(sourceBytes))) {
+      releaseUnsent(ctx, files);
+      return;
+    }
     const task = ctx.pool
       .parse(
         files.map((file) => file.ref),
@@ -165,6 +207,52 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
         report();
       });
     inFlight.add(task);
+  };
+
+  /** One discovered file: answered from the index or memory, or read and queued for parsing. */
+  const warmFile = async (event: DiscoveredFile): Promise<void> => {
+    if (persistence) {
+      seen.add(event.path);
+      // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
+      if (persistence.unchanged(event.path, event.stats) !== undefined) {
+        fromDisk++;
+        bytes += event.size;
+        return;
+      }
+    }
+    const revision = ctx.clock.now;
+    const read = ctx.reader.read(event.path, event.absolutePath);
+    if (read.type === 'skipped') {
+      skipped.push({ path: event.path, reason: read.reason });
+      return;
+    }
+    if (read.type === 'failed') {
+      failed.push({ path: event.path, code: read.code, message: read.message });
+      return;
+    }
+    const content: ContentBytes = read.type === 'cached' ? read.entry : read.content;
+    bytes += content.length;
+    const key = astKey(ctx.keyPrefix, scriptKindName(event.path), content.hash);
+    const inMemory = ctx.asts.get(key);
+    if (inMemory !== undefined) {
+      fromMemory++;
+      persistence?.rememberRecord(event.path, content.fingerprint, content.hash, key, inMemory);
+      return;
+    }
+    if (persistence?.has(key)) {
+      // Same content as a stored entry (touched, freshly cloned, restored cache): re-stamp only.
+      fromDisk++;
+      persistence.remember(event.path, content.fingerprint, content.hash, key, null);
+      return;
+    }
+    // The first miss starts the threads, so workers load the parser while discovery goes on;
+    // a warm with nothing to parse never starts them.
+    ctx.pool.start();
+    const pinned = read.type === 'cached' ? read.entry : null;
+    if (pinned) ctx.content.pin(pinned);
+    batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key }, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision });
+    batchBytes += content.length;
+    if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
   };
 
   const discovery = discoverSourceFiles(options.root, {
@@ -196,51 +284,23 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
           break;
       }
       found++;
-      if (persistence) {
-        seen.add(event.path);
-        // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
-        if (persistence.unchanged(event.path, event.stats) !== undefined) {
-          fromDisk++;
-          bytes += event.size;
-          continue;
-        }
-      }
-      const revision = ctx.clock.now;
-      const read = ctx.reader.read(event.path, event.absolutePath);
-      if (read.type === 'skipped') {
-        skipped.push({ path: event.path, reason: read.reason });
+      if (governor && event.size >= LARGE_FILE_BYTES) {
+        deferred.push(event);
         continue;
       }
-      if (read.type === 'failed') {
-        failed.push({ path: event.path, code: read.code, message: read.message });
-        continue;
-      }
-      const content: ContentBytes = read.type === 'cached' ? read.entry : read.content;
-      bytes += content.length;
-      const key = astKey(ctx.keyPrefix, scriptKindName(event.path), content.hash);
-      const inMemory = ctx.asts.get(key);
-      if (inMemory !== undefined) {
-        fromMemory++;
-        persistence?.rememberRecord(event.path, content.fingerprint, content.hash, key, inMemory);
-        continue;
-      }
-      if (persistence?.has(key)) {
-        // Same content as a stored entry (touched, freshly cloned, restored cache): re-stamp only.
-        fromDisk++;
-        persistence.remember(event.path, content.fingerprint, content.hash, key, null);
-        continue;
-      }
-      // The first miss starts the threads, so workers load the parser while discovery goes on;
-      // a warm with nothing to parse never starts them.
-      ctx.pool.start();
-      const pinned = read.type === 'cached' ? read.entry : null;
-      if (pinned) ctx.content.pin(pinned);
-      batch.push({ ref: { id: nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key }, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision });
-      batchBytes += content.length;
-      if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
+      await warmFile(event);
       if (found % 256 === 0) report();
     }
     if (stoppedBy === null) await flush();
+    // Large files one at a time, nothing else in flight: their parse peak is the largest.
+    for (const event of deferred) {
+      checkLimits();
+      if (stoppedBy !== null) break;
+      await Promise.all(inFlight);
+      await warmFile(event);
+      await flush();
+    }
+    await Promise.all(inFlight);
   } catch (error) {
     // Discovery rejects when aborted; any other walk error ends the walk, reported, not thrown.
     if (request.signal?.aborted) stoppedBy = 'interrupted';
@@ -251,6 +311,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     await Promise.all(inFlight);
   }
   checkLimits();
+  if (governor && governor.peakBytes > peakRss) peakRss = governor.peakBytes;
   let diskBytes = 0;
   if (persistence) {
     if (stoppedBy === null) persistence.retain(seen);

@@ -67,7 +67,8 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
         ...(depth !== undefined ? { depth } : {}),
       });
       progress.stop();
-      if (flags.json) printJson(report);
+      // The process's RSS high-water mark (getrusage): what --memory-limit is about, between samples too.
+      if (flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
       else if (!flags.quiet) log(summarize(report));
       setExit(report.stoppedBy === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
     } finally {
