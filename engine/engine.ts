@@ -8,6 +8,7 @@ import { StrataError } from '../shared/errors.js';
 import type { ImportRecord } from '../shared/imports.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import { decodeSourceText } from '../shared/source-text.js';
+import { SizingController, type SizingChange, type SizingStats } from './adaptive-sizing.js';
 import { AstCache, type AstRecord } from './ast-cache.js';
 import { AstPersistence, ENTRY_CODEC } from './ast-persistence.js';
 import { ContentCache, type ContentBytes, type ContentEntry } from './content-cache.js';
@@ -31,6 +32,7 @@ import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
 import { warmFromEntries } from './entry-warming.js';
 import { logger } from './log.js';
+import { DEGRADE_AT } from './memory-governor.js';
 import * as path from 'node:path';
 import { ensurePrivateDir } from './store/layout.js';
 import * as fs from 'node:fs';
@@ -90,6 +92,8 @@ export interface EngineStats {
   readonly ast: { readonly budget: number };
   readonly graph: { readonly nodes: number; readonly maxNodes: number };
   readonly pool: ReturnType<ParsePool['stats']>;
+  /** Budget changes made by adaptive sizing (`adaptiveSizing`), and its bounds. */
+  readonly adaptiveSizing: SizingStats;
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: ReturnType<AstPersistence['counters']> | null };
 }
 
@@ -126,6 +130,7 @@ export class Engine {
   #deps: DependencyService | null = null;
   readonly #cleanupTimer: NodeJS.Timeout;
   readonly #periodic: NodeJS.Timeout[] = [];
+  readonly #sizing: SizingController | null;
   #watcher: WatchService | null = null;
   /** Parses in flight by key (engine.ast callers share them). */
   readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
@@ -148,6 +153,8 @@ export class Engine {
     // Long-running hosts: re-check cached content against the disk, and (production) save state.
     if (o.revalidateInterval !== null) this.#periodic.push(setInterval(() => this.#revalidateContent(), o.revalidateInterval));
     if (o.saveStateInterval !== null) this.#periodic.push(setInterval(() => this.#saveState(), o.saveStateInterval));
+    this.#sizing = o.adaptiveSizing ? this.#sizingController() : null;
+    if (this.#sizing) this.#periodic.push(setInterval(() => this.adaptSizes(), o.adaptiveInterval));
     for (const timer of this.#periodic) timer.unref();
   }
 
@@ -424,6 +431,7 @@ export class Engine {
       ast: { budget: this.#asts.budget },
       graph: { nodes: this.#deps?.nodeCount ?? 0, maxNodes: this.options.graphMaxNodes },
       pool: this.#pool.stats(),
+      adaptiveSizing: this.#sizing?.stats() ?? { enabled: false, bounds: null, changes: [] },
       disk: {
         dir: this.#persistence?.dir ?? null,
         bytes: this.#persistence?.diskBytes() ?? 0,
@@ -431,6 +439,28 @@ export class Engine {
         counters: this.#persistence?.counters() ?? null,
       },
     };
+  }
+
+  /**
+   * Adaptive sizing, now: one sample of L1's and L2's hit rates (the engine also takes one every
+   * `adaptiveInterval`), and the budget changes it led to. Empty when `adaptiveSizing` is off.
+   */
+  adaptSizes(): SizingChange[] {
+    return this.#closed ? [] : (this.#sizing?.tick() ?? []);
+  }
+
+  #sizingController(): SizingController {
+    const o = this.options;
+    return new SizingController(SizingController.boundsFor(o), {
+      read: () => {
+        const content = this.#content.snapshot();
+        const ast = this.#asts.snapshot();
+        return { content: { hits: content.hits, misses: content.misses, budget: this.#content.budget }, ast: { hits: ast.hits, misses: ast.misses, budget: this.#asts.budget } };
+      },
+      apply: (level, budget) => (level === 'content' ? this.#content.setBudget(budget) : this.#asts.setBudget(budget)),
+      underPressure: () => o.memoryLimit !== null && process.memoryUsage.rss() > o.memoryLimit * DEGRADE_AT,
+      log: (change) => logger.info('adaptive sizing', { ...change }),
+    });
   }
 
   /**

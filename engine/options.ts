@@ -68,6 +68,14 @@ export interface StrataOptions {
   alertMaxMemoryUse?: number;
   /** Alert when evictions per access exceed this. @default 0.1 */
   alertMaxEvictionRate?: number;
+  /** Grow or shrink L1 and L2 from their hit-rate trend and memory pressure. @default true / true / false */
+  adaptiveSizing?: boolean;
+  /** How often adaptive sizing samples the hit rates, in ms (or "30s"). @default 30 s */
+  adaptiveInterval?: number | string;
+  /** Adaptive sizing never grows L1 past this. @default 150 / 300 / 100 MiB */
+  contentBudgetMax?: number | string;
+  /** Adaptive sizing never grows L2 (in memory) past this. @default 1000 / 2000 / 400 MiB */
+  astBudgetMax?: number | string;
   /** Files larger than this are skipped. @default 5 MiB */
   maxFileSize?: number | string;
   /** Walk into node_modules. @default false */
@@ -104,6 +112,10 @@ export interface ResolvedOptions {
   readonly alertMinHitRate: number;
   readonly alertMaxMemoryUse: number;
   readonly alertMaxEvictionRate: number;
+  readonly adaptiveSizing: boolean;
+  readonly adaptiveInterval: number;
+  readonly contentBudgetMax: number;
+  readonly astBudgetMax: number;
   readonly maxFileSize: number;
   readonly includeNodeModules: boolean;
   readonly memoryLimit: number | null;
@@ -119,6 +131,7 @@ const SHARED_DEFAULTS = {
   alertMinHitRate: 0.8,
   alertMaxMemoryUse: 0.9,
   alertMaxEvictionRate: 0.1,
+  adaptiveInterval: 30_000,
   maxFileSize: 5 * MEBIBYTE,
   includeNodeModules: false,
   memoryLimit: null,
@@ -145,6 +158,9 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     workers: 4,
     warmTimeLimit: null,
     revalidateInterval: HOUR_MS,
+    adaptiveSizing: true,
+    contentBudgetMax: 150 * MEBIBYTE,
+    astBudgetMax: 1000 * MEBIBYTE,
   },
   production: {
     ...SHARED_DEFAULTS,
@@ -163,6 +179,9 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     workers: 6,
     warmTimeLimit: null,
     revalidateInterval: HOUR_MS,
+    adaptiveSizing: true,
+    contentBudgetMax: 300 * MEBIBYTE,
+    astBudgetMax: 2000 * MEBIBYTE,
   },
   ci: {
     ...SHARED_DEFAULTS,
@@ -181,6 +200,10 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     workers: 2,
     warmTimeLimit: 300_000,
     revalidateInterval: null,
+    // A CI run is over before a hit-rate trend means anything.
+    adaptiveSizing: false,
+    contentBudgetMax: 100 * MEBIBYTE,
+    astBudgetMax: 400 * MEBIBYTE,
   },
 };
 
@@ -236,6 +259,10 @@ const OPTION_SPECS: Readonly<Record<keyof StrataOptions, OptionSpec>> = {
   alertMinHitRate: { kind: 'fraction' },
   alertMaxMemoryUse: { kind: 'fraction' },
   alertMaxEvictionRate: { kind: 'fraction' },
+  adaptiveSizing: { kind: 'boolean' },
+  adaptiveInterval: { kind: 'duration' },
+  contentBudgetMax: { kind: 'size', min: 1 },
+  astBudgetMax: { kind: 'size', min: 1 },
   maxFileSize: { kind: 'size', min: 1 },
   includeNodeModules: { kind: 'boolean' },
   memoryLimit: { kind: 'nullable-size' },
@@ -274,6 +301,10 @@ export function resolveOptions(given: StrataOptions = {}, sources: OptionSources
   const resolved = { ...merged, root, profile, cacheDir: cacheDir === undefined ? null : path.resolve(root, cacheDir) } as { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] };
   resolved.workers = Math.max(1, Math.min(resolved.workers, machine.cores));
   if (resolved.budget === 'auto') Object.assign(resolved, autoBudgets(resolved, machine));
+  // An explicit budget above the profile's maximum raises that maximum: resolving never contradicts
+  // a budget the user chose.
+  resolved.contentBudgetMax = Math.max(resolved.contentBudgetMax, resolved.contentBudget);
+  resolved.astBudgetMax = Math.max(resolved.astBudgetMax, resolved.astBudget);
   if (resolved.contentAggressiveThreshold < resolved.contentPressureThreshold) {
     throw invalidOption('contentAggressiveThreshold', `a fraction ≥ contentPressureThreshold (${resolved.contentPressureThreshold})`, resolved.contentAggressiveThreshold);
   }
