@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { discardChecksummedFile, readChecksummedFile, writeChecksummedFile, type ChecksummedFormat } from '../store/checksummed-file.js';
 import type { LearnedFile } from './access-patterns.js';
 
-const PATTERNS_FORMAT: ChecksummedFormat = { magic: 0x54415053 /* 'SPAT' */, version: 1, what: 'patterns file', maxBytes: 32 * 1024 * 1024 };
+export const PATTERNS_FORMAT: ChecksummedFormat = { magic: 0x54415053 /* 'SPAT' */, version: 1, what: 'patterns file', maxBytes: 32 * 1024 * 1024 };
 /** Far above what the learner writes (4,096 files × 16 followers): anything bigger was not written by us. */
 const MAX_ROWS = 65_536;
 const MAX_FOLLOWERS_PER_ROW = 256;
