@@ -298,11 +298,18 @@ export class Engine {
   async #warmEntries(entries: readonly string[], request: WarmOptions): Promise<WarmReport> {
     const startedAt = request.startedAt ?? performance.now();
     const depth = request.depth ?? this.options.warmDepth;
-    const resolver = this.#moduleResolver();
-    resolver.refresh();
+    // Created on first use: a warm of learned files alone resolves nothing and never loads TypeScript here.
+    let resolver: ModuleResolver | null = null;
+    const resolve = (from: string, record: ImportRecord): ReturnType<ModuleResolver['resolve']> => {
+      if (resolver === null) {
+        resolver = this.#moduleResolver();
+        resolver.refresh();
+      }
+      return resolver.resolve(from, record);
+    };
     const learned = request.predicted === true ? this.#predictive.startupSet(Math.min(this.options.astMaxEntries, PREDICTED_WARM_MAX_FILES)) : [];
     const outcome = await warmEntriesThenPredicted(
-      { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve: (from, record) => resolver.resolve(from, record) },
+      { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve },
       entries,
       learned,
       {
