@@ -76,7 +76,8 @@ export class PredictiveWarming {
     this.#prefetcher.noteAccess(path);
     const patterns = this.#model();
     patterns.record(path);
-    const next = patterns.predictNext(path, PREFETCH_PER_ACCESS);
+    // Callers may also read other files (package.json): only source files have an AST to prefetch.
+    const next = patterns.predictNext(path, PREFETCH_PER_ACCESS).filter(isSourceFile);
     if (next.length === 0) return;
     this.#predictions += next.length;
     this.#prefetcher.request(next);
