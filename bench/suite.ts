@@ -28,13 +28,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverSourceFiles } from '../engine/discovery.js';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
-import type { Engine } from '../engine/engine.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';
 import type { L1Figures } from './l1-get.js';
 import { loadScenario } from './persistence.js';
 import { prng } from './seeded-random.js';
 import { median, spread } from './stats.js';
+import { measureWarming } from './warming-effectiveness.js';
 
 export const SUITE_SCHEMA_VERSION = 1;
 
@@ -45,6 +45,8 @@ const RESULTS = path.join(PROJECT, 'bench', 'results');
 const QUICK_FILES = 400;
 const FULL_FILES = 10_000;
 const SEED = 42;
+/** The memory limit every warming-effectiveness engine runs under. */
+const WARMING_MEMORY_LIMIT_MIB = 512;
 
 export interface SuiteOptions {
   /** A directory to benchmark; default: a generated monorepo. */
@@ -391,61 +393,14 @@ function cascade(nodes: number, log: Log): ScenarioResult[] {
   ];
 }
 
-/**
- * An analyzer's access trace: from a few entry files, follow resolved imports depth-first (as a
- * linter following its program would), with repeats of recently visited files.
- */
-async function accessTrace(engine: Engine, entries: readonly string[], length: number): Promise<string[]> {
-  const random = prng(11);
-  const trace: string[] = [];
-  const visited = new Set<string>();
-  const stack = [...entries].reverse();
-  while (trace.length < length && stack.length > 0) {
-    const file = stack.pop()!;
-    if (visited.has(file)) continue;
-    visited.add(file);
-    trace.push(file);
-    if (trace.length > 3 && random() < 0.25) trace.push(trace[Math.floor(random() * (trace.length - 1))]!);
-    const answer = await engine.deps(file).catch(() => null);
-    for (const dependency of answer?.dependencies ?? []) if (dependency.resolved !== null && !dependency.external) stack.push(dependency.resolved);
-  }
-  return trace.slice(0, length);
-}
-
-/** Replays a trace on an engine and measures the share of accesses answered without parsing (L2 hits). */
-async function replay(engine: Engine, trace: readonly string[]): Promise<{ hitRate: number; ms: number }> {
-  const before = engine.stats().levels.ast;
-  const started = performance.now();
-  for (const file of trace) await engine.ast(file).catch(() => undefined);
-  const ms = performance.now() - started;
-  const after = engine.stats().levels.ast;
-  const hits = after.hits - before.hits;
-  const misses = after.misses - before.misses;
-  return { hitRate: hits + misses === 0 ? 0 : hits / (hits + misses), ms };
-}
-
-async function warmingEffectiveness(root: string, files: readonly string[], log: Log): Promise<ScenarioResult[]> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createEngine } = require('../engine/engine.js') as typeof import('../engine/engine.js');
-  const open = (): Engine => createEngine({ root, executor: 'in-thread', persist: false }, { env: {}, readConfigFile: false });
-  const entries = files.filter((file) => /index\.[cm]?[jt]sx?$/.test(file)).slice(0, 3);
-  const starts = entries.length > 0 ? entries : files.slice(0, 3);
-  const tracer = open();
-  const trace = await accessTrace(tracer, starts, Math.min(600, files.length * 2));
-  await tracer.close();
-  log(`  warming effectiveness: trace of ${trace.length} accesses from ${starts.length} entries`);
-  const cold = open();
-  const coldRun = await replay(cold, trace);
-  await cold.close();
-  const warmed = open();
-  const warmStarted = performance.now();
-  await warmed.warm({ entries: starts, depth: 3 });
-  const warmMs = performance.now() - warmStarted;
-  const warmedRun = await replay(warmed, trace);
-  await warmed.close();
+async function warmingEffectiveness(root: string, files: readonly string[], quick: boolean, log: Log): Promise<ScenarioResult[]> {
+  const figures = await measureWarming(root, files, { length: Math.min(600, files.length * 2), memoryLimitMiB: WARMING_MEMORY_LIMIT_MIB, prefetchOnly: !quick, log });
+  const { cold, dependency, predictive } = figures;
+  const percent = (rate: number): string => `${(rate * 100).toFixed(0)}%`;
+  const common = `${figures.traceLength} accesses following imports with repeats, each engine a fresh process under a ${WARMING_MEMORY_LIMIT_MIB} MiB limit; cold ${percent(cold.hitRate)} in ${cold.totalMs.toFixed(0)} ms`;
   return [
-    row('warming: trace hit rate, dependency-warmed vs cold', '% hits', [warmedRun.hitRate * 100], [coldRun.hitRate * 100], 'higher', `${trace.length} accesses following imports with repeats; cold ${(coldRun.hitRate * 100).toFixed(0)}% in ${coldRun.ms.toFixed(0)} ms, dependency-warmed (depth 3, ${warmMs.toFixed(0)} ms of warming) ${(warmedRun.hitRate * 100).toFixed(0)}% in ${warmedRun.ms.toFixed(0)} ms`),
-    notRun('warming: trace hit rate, predictive vs cold', '% hits', 'not run: predictive warming (co-access learning) is not built yet (issue 5)'),
+    row('warming: trace hit rate, dependency-warmed vs cold', '% hits', [dependency.hitRate * 100], [cold.hitRate * 100], 'higher', `${common}; dependency-warmed (depth 3) ${percent(dependency.hitRate)} in ${dependency.totalMs.toFixed(0)} ms (warm ${dependency.warmMs.toFixed(0)} ms), peak RSS ${mib(dependency.peakRssBytes)}`),
+    row('warming: trace hit rate, predictive vs cold', '% hits', [predictive.hitRate * 100], [cold.hitRate * 100], 'higher', `${common}; predictive (learned from a similar earlier trace) ${percent(predictive.hitRate)} in ${predictive.totalMs.toFixed(0)} ms (warm ${predictive.warmMs.toFixed(0)} ms), peak RSS ${mib(predictive.peakRssBytes)}${figures.prefetchOnly === null ? '' : `; prefetch alone (no startup warm) ${percent(figures.prefetchOnly.hitRate)}`}`),
   ];
 }
 
@@ -506,6 +461,9 @@ function summarise(scenarios: ScenarioResult[]): string[] {
   const efficiency = scenarios.filter((s) => s.name.startsWith('concurrency: ') && s.name.endsWith('workers'));
   const best = efficiency.at(-1);
   lines.push(`Concurrency: ${best ? `${best.name.slice('concurrency: '.length)} at ${ratio(best)} efficiency` : 'one core only'}; 4 callers vs 1: ${ratio(find('concurrency: 4 callers vs 1'))}.`);
+  const dependencyWarm = find('warming: trace hit rate, dependency-warmed vs cold');
+  const predictiveWarm = find('warming: trace hit rate, predictive vs cold');
+  lines.push(`Warming: trace hit rate cold ${formatFigure(predictiveWarm?.peer ?? null, '% hits')}, dependency-warmed ${formatFigure(dependencyWarm?.strata ?? null, '% hits')}, predictive ${formatFigure(predictiveWarm?.strata ?? null, '% hits')}.`);
   lines.push(`Change: one edit's cascade p99 ${formatFigure(find('change: one edit cascade (p99)')?.strata ?? null, 'ms')} (${ratio(find('change: one edit cascade (p99)'))} vs string maps).`);
   return lines;
 }
@@ -529,7 +487,7 @@ async function prepareCorpus(options: SuiteOptions, log: Log): Promise<{ root: s
 }
 
 function checkBuilt(): void {
-  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'engine-callers.js', 'l1-get-child.js'].map((f) => path.join(DIST_BENCH, f))];
+  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
   const missing = needed.filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`not built (run npx tsc -p tsconfig.json): ${missing.join(', ')}`);
 }
@@ -569,7 +527,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   log('concurrency');
   await guarded(['concurrency: 1 worker', 'concurrency: 4 callers vs 1'], 'files/s', () => concurrency(root, reps, log));
   log('warming effectiveness');
-  await guarded(['warming: trace hit rate, dependency-warmed vs cold'], '% hits', async () => warmingEffectiveness(root, await sourceFilesOf(root), log));
+  await guarded(['warming: trace hit rate, dependency-warmed vs cold', 'warming: trace hit rate, predictive vs cold'], '% hits', async () => warmingEffectiveness(root, await sourceFilesOf(root), options.quick, log));
   log('change');
   await guarded(['change: one edit cascade (p99)'], 'ms', () => cascade(size.files, log));
   await guarded(['change: watcher write → subscriber (p99)'], 'ms', () => watcher(options.quick, log));

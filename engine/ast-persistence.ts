@@ -17,6 +17,7 @@ import { isRacy, wallClockNs, type Fingerprint } from './fingerprint.js';
 import type { AstKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import { resultsFileFor } from './results/results-file.js';
+import { patternsFileFor } from './warming/patterns-file.js';
 import { DiskStore } from './store/disk-store.js';
 import type { PackLocation } from './store/packs.js';
 import type { IndexRecord, RootIndex } from './store/root-index.js';
@@ -80,6 +81,11 @@ export class AstPersistence {
   /** Where this root's L3 results live (beside its index). */
   get resultsFile(): string {
     return resultsFileFor(this.#store.dir, this.#store.indexId);
+  }
+
+  /** Where this root's learned access patterns live (predictive warming). */
+  get patternsFile(): string {
+    return patternsFileFor(this.#store.dir, this.#store.indexId);
   }
 
   /** The record for a file whose stat still matches it exactly (answer from disk without reading). */

@@ -19,7 +19,7 @@ import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOp
 import { ParsePool, type ParseExecutor } from './parse-pool.js';
 import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
-import { runWarm, type WarmProgress } from './warm.js';
+import { MEMORY_SHRINK_AT, MEMORY_STOP_AT, RSS_SAMPLE_MS, runWarm, type WarmProgress } from './warm.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
 import type { ResultStream } from './streams/result-stream.js';
@@ -30,7 +30,8 @@ import { DependencyService, engineDepsSource, type DependenciesAnswer, type Depe
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
-import { warmFromEntries } from './entry-warming.js';
+import { warmEntriesThenPredicted } from './warming/predicted-warm.js';
+import { PredictiveWarming, type PredictiveStats } from './warming/predictive-warming.js';
 import { logger } from './log.js';
 import { DEGRADE_AT } from './memory-governor.js';
 import * as path from 'node:path';
@@ -42,6 +43,10 @@ import { emptyLevel } from './metrics.js';
 
 /** Entry files warmed at once per worker: enough to fill batches without flooding the pool. */
 const ENTRY_WARM_FILES_PER_WORKER = 8;
+/** Learned files warmed at most at startup (the learner keeps about this many anyway). */
+const PREDICTED_WARM_MAX_FILES = 4096;
+/** L2 has no thresholds of its own: prefetching stops at this share of its budget, so it never evicts. */
+const PREFETCH_MAX_AST_FILL = 0.8;
 
 export interface EngineOptions extends StrataOptions {
   /** Where parsing runs. @default 'pool' */
@@ -55,6 +60,12 @@ export interface WarmOptions {
   readonly entries?: readonly string[];
   /** Dependency depth from the entries. @default the profile's warmDepth */
   readonly depth?: number;
+  /**
+   * Warm the files earlier runs learned to use (predictive warming), most likely first: after the
+   * entries and their dependencies when `entries` is given, alone otherwise. No-op when the
+   * `predictive` option is off. @default false
+   */
+  readonly predicted?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: WarmProgress) => void;
   /** performance.now() at which the caller started (durationMs counts from it). */
@@ -95,6 +106,7 @@ export interface EngineStats {
   /** Budget changes made by adaptive sizing (`adaptiveSizing`), and its bounds. */
   readonly adaptiveSizing: SizingStats;
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: ReturnType<AstPersistence['counters']> | null };
+  readonly predictive: PredictiveStats;
 }
 
 export interface ValidationFinding {
@@ -134,6 +146,8 @@ export class Engine {
   #watcher: WatchService | null = null;
   /** Parses in flight by key (engine.ast callers share them). */
   readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
+  readonly #predictive: PredictiveWarming;
+  #lastRss = { at: -Infinity, bytes: 0 };
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -156,6 +170,17 @@ export class Engine {
     this.#sizing = o.adaptiveSizing ? this.#sizingController() : null;
     if (this.#sizing) this.#periodic.push(setInterval(() => this.adaptSizes(), o.adaptiveInterval));
     for (const timer of this.#periodic) timer.unref();
+    this.#predictive = new PredictiveWarming(
+      {
+        root: o.root,
+        patternsFile: () => this.#openPersistence()?.patternsFile ?? null,
+        warn: (message) => this.#warnings.push({ path: '.', message }),
+        load: (relative) => this.#astWithOrigin(relative),
+        isLoaded: (relative) => this.#astInMemory(relative),
+        hasRoom: () => this.#roomToPrefetch(),
+      },
+      { enabled: o.predictive, workers: this.#pool.workers },
+    );
   }
 
   /**
@@ -223,6 +248,7 @@ export class Engine {
   /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape). */
   async deps(file: string): Promise<DependenciesAnswer> {
     this.#assertOpen();
+    this.#noteAccess(file);
     const answer = await this.#dependencyService().dependenciesOf(file);
     const absolute = (relative: string): string => toAbsolute(this.root, relative);
     // The library answers with absolute paths; the CLI prints the same shape root-relative.
@@ -249,7 +275,7 @@ export class Engine {
   /** Reads and parses every source file under the root into L1 and L2. Never throws for a file. */
   async warm(request: WarmOptions = {}): Promise<WarmReport> {
     this.#assertOpen();
-    if (request.entries !== undefined) return this.#warmEntries(request.entries, request);
+    if (request.entries !== undefined || request.predicted === true) return this.#warmEntries(request.entries ?? [], request);
     const persistence = this.#openPersistence();
     const warnings = this.#warnings.splice(0);
     const report = await runWarm(
@@ -272,19 +298,32 @@ export class Engine {
     return report;
   }
 
-  /** Dependency warming: the entries and their dependencies to `depth`, reported like a full warm. */
+  /**
+   * Dependency warming: the entries and their dependencies to `depth`, then (with `predicted`) the
+   * learned startup set; reported like a full warm.
+   */
   async #warmEntries(entries: readonly string[], request: WarmOptions): Promise<WarmReport> {
     const startedAt = request.startedAt ?? performance.now();
     const depth = request.depth ?? this.options.warmDepth;
-    const resolver = this.#moduleResolver();
-    resolver.refresh();
-    const outcome = await warmFromEntries(
-      { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve: (from, record) => resolver.resolve(from, record) },
+    // Created on first use: a warm of learned files alone resolves nothing and never loads TypeScript here.
+    let resolver: ModuleResolver | null = null;
+    const resolve = (from: string, record: ImportRecord): ReturnType<ModuleResolver['resolve']> => {
+      if (resolver === null) {
+        resolver = this.#moduleResolver();
+        resolver.refresh();
+      }
+      return resolver.resolve(from, record);
+    };
+    const learned = request.predicted === true ? this.#predictive.startupSet(Math.min(this.options.astMaxEntries, PREDICTED_WARM_MAX_FILES)) : [];
+    const outcome = await warmEntriesThenPredicted(
+      { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve },
       entries,
+      learned,
       {
         depth,
         concurrency: Math.max(1, this.#pool.workers) * ENTRY_WARM_FILES_PER_WORKER,
         deadline: this.options.warmTimeLimit === null ? Infinity : startedAt + this.options.warmTimeLimit,
+        memoryCheck: () => (this.#rssNear(MEMORY_STOP_AT) ? 'memory-limit' : null),
         ...(request.signal ? { signal: request.signal } : {}),
       },
     );
@@ -314,12 +353,18 @@ export class Engine {
       warnings: this.#warnings.splice(0),
       peakRssBytes: process.memoryUsage.rss(),
       levels: stats.levels,
-      entries: { depth, depthReached: outcome.depthReached },
+      ...(request.entries !== undefined ? { entries: { depth, depthReached: outcome.depthReached } } : {}),
+      ...(request.predicted === true ? { predicted: { learned: learned.length, warmed: outcome.predicted } } : {}),
     };
   }
 
   /** The file's current bytes (a copy), from L1 when still valid. */
   async content(file: string): Promise<Buffer> {
+    this.#noteAccess(file);
+    return this.#contentCopy(file);
+  }
+
+  async #contentCopy(file: string): Promise<Buffer> {
     const { bytes } = this.#readValid(file);
     const copy = Buffer.alloc(bytes.length);
     copy.set(new Uint8Array(bytes.buffer, bytes.offset, bytes.length));
@@ -328,6 +373,7 @@ export class Engine {
 
   /** A pinned view of the file's bytes in L1: never reused while pinned. Call `release()`. */
   async contentView(file: string): Promise<ContentView> {
+    this.#noteAccess(file);
     const { relative, read } = this.#readValid(file);
     if (read.type === 'transient') {
       // Bytes L1 could not hold live in a buffer of their own: nothing to pin.
@@ -350,6 +396,14 @@ export class Engine {
 
   /** The file's encoded AST, from L2 or parsed now. */
   async ast(file: string): Promise<AstResult> {
+    this.#noteAccess(file);
+    const { result, from } = await this.#astWithOrigin(file);
+    this.#predictive.recordAstAnswer(from);
+    return result;
+  }
+
+  /** An AST read on the engine's own behalf: not a caller's access, so nothing is learned from it. */
+  async #astQuietly(file: string): Promise<AstResult> {
     return (await this.#astWithOrigin(file)).result;
   }
 
@@ -402,6 +456,7 @@ export class Engine {
 
   /** A real `ts.SourceFile` (parent pointers set) for callers that need TypeScript's node API. */
   async sourceFile(file: string): Promise<ts.SourceFile> {
+    this.#noteAccess(file);
     const { relative, bytes } = this.#readValid(file);
     const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
     // Loaded on demand: the coordinator only pays for the parser when a caller asks for this.
@@ -438,6 +493,7 @@ export class Engine {
         indexedFiles: this.#persistence?.indexSize ?? 0,
         counters: this.#persistence?.counters() ?? null,
       },
+      predictive: this.#predictive.stats(),
     };
   }
 
@@ -502,11 +558,13 @@ export class Engine {
     for (const timer of this.#periodic) clearInterval(timer);
     await this.#watcher?.close();
     this.#watcher = null;
+    await this.#predictive.stop();
     await this.#pool.close();
     const persistence = this.#persistence;
     this.#persistence = null;
     if (persistence) {
       try {
+        this.#predictive.save();
         persistence.save();
         if (this.#results.dirty) saveResults(persistence.resultsFile, this.#results.entries());
       } finally {
@@ -560,6 +618,7 @@ export class Engine {
     const persistence = this.#persistence;
     if (persistence === null || this.#closed) return;
     try {
+      this.#predictive.save();
       persistence.save();
       if (this.#results.dirty) {
         saveResults(persistence.resultsFile, this.#results.entries());
@@ -569,6 +628,46 @@ export class Engine {
     } catch (error) {
       logger.warn('could not save state', { message: (error as Error).message });
     }
+  }
+
+  /** Resolves once no predicted file is waiting to be prefetched or being loaded (tests, benchmarks). */
+  prefetchIdle(): Promise<void> {
+    return this.#predictive.idle();
+  }
+
+  /** Learns from a caller's access (before answering it, so prefetching starts soon). */
+  #noteAccess(file: string): void {
+    if (this.#closed || !this.options.predictive) return;
+    let relative: string;
+    try {
+      relative = toRootPath(this.root, file).relative;
+    } catch {
+      return; // outside the root: the read itself reports it
+    }
+    this.#predictive.recordAccess(relative);
+  }
+
+  /** The file's AST is in L2 memory for its cached content; counts nothing, touches no LRU order. */
+  #astInMemory(relative: string): boolean {
+    const entry = this.#content.peek(relative);
+    return entry !== undefined && this.#asts.has(astKey(this.#keyPrefix, scriptKindName(relative), entry.hash));
+  }
+
+  /** Prefetching only fills space below the levels' pressure lines and well below the memory limit. */
+  #roomToPrefetch(): boolean {
+    const o = this.options;
+    if (this.#content.usedBytes >= this.#content.budget * o.contentPressureThreshold) return false;
+    if (this.#asts.bytes >= this.#asts.budget * PREFETCH_MAX_AST_FILL || this.#asts.size >= o.astMaxEntries * PREFETCH_MAX_AST_FILL) return false;
+    return !this.#rssNear(MEMORY_SHRINK_AT);
+  }
+
+  /** True when the process's RSS is past `fraction` of the memory limit (sampled: RSS costs a system call). */
+  #rssNear(fraction: number): boolean {
+    const limit = this.options.memoryLimit;
+    if (limit === null) return false;
+    const now = performance.now();
+    if (now - this.#lastRss.at >= RSS_SAMPLE_MS) this.#lastRss = { at: now, bytes: process.memoryUsage.rss() };
+    return this.#lastRss.bytes > limit * fraction;
   }
 
   /** Transitive dependents from the dependency graph when it is in memory; none otherwise (no scan per event). */
@@ -598,7 +697,8 @@ export class Engine {
   }
 
   #dependencyService(): DependencyService {
-    return (this.#deps ??= new DependencyService(engineDepsSource(this), { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes }));
+    // The service's own reads (a file's imports, a reverse scan) are not the caller's accesses.
+    return (this.#deps ??= new DependencyService({ ...engineDepsSource(this), astOf: (file) => this.#astQuietly(file) }, { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes }));
   }
 
   #moduleResolver(): ModuleResolver {
@@ -617,8 +717,8 @@ export class Engine {
     return dependencyState(file, {
       root: this.root,
       resolve: (from, record) => resolver.resolve(from, record),
-      ast: (path) => this.ast(path),
-      content: (path) => this.content(path),
+      ast: (path) => this.#astQuietly(path),
+      content: (path) => this.#contentCopy(path),
     });
   }
 

@@ -86,6 +86,12 @@ export interface StrataOptions {
   budget?: BudgetMode;
   /** @default 'stat' */
   readValidation?: ReadValidation;
+  /**
+   * Predictive warming: learn which files are used together and when, prefetch the likely next
+   * files on access, and persist what was learned for the next run's startup warming.
+   * @default true (every profile; in ci, learned files are warmed after the changed ones)
+   */
+  predictive?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -121,6 +127,7 @@ export interface ResolvedOptions {
   readonly memoryLimit: number | null;
   readonly budget: BudgetMode;
   readonly readValidation: ReadValidation;
+  readonly predictive: boolean;
 }
 
 type ProfileValues = Omit<ResolvedOptions, 'root' | 'profile' | 'cacheDir'>;
@@ -137,6 +144,7 @@ const SHARED_DEFAULTS = {
   memoryLimit: null,
   budget: 'profile',
   readValidation: 'stat',
+  predictive: true,
 } as const;
 
 /** DESIGN.md's profile table. Workers are capped at the cores available when resolved. */
@@ -268,6 +276,7 @@ const OPTION_SPECS: Readonly<Record<keyof StrataOptions, OptionSpec>> = {
   memoryLimit: { kind: 'nullable-size' },
   budget: { kind: 'enum', values: ['profile', 'auto'] },
   readValidation: { kind: 'enum', values: ['stat', 'none'] },
+  predictive: { kind: 'boolean' },
 };
 
 export const OPTION_NAMES = Object.keys(OPTION_SPECS) as (keyof StrataOptions)[];

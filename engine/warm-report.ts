@@ -36,4 +36,6 @@ export interface WarmReport {
   readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
   /** With `--entry`: the depth asked for and the deepest level reached. */
   readonly entries?: { readonly depth: number; readonly depthReached: number };
+  /** With `predicted: true` (or `--changed`/`--predicted`): files of the learned startup set, and how many were warmed after the entries. */
+  readonly predicted?: { readonly learned: number; readonly warmed: number };
 }

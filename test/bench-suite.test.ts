@@ -79,12 +79,13 @@ describe('benchmark suite (runSuite)', () => {
       for (const value of [s.strata, s.peer, s.ratio]) expect(value === null || (typeof value === 'number' && Number.isFinite(value))).toBe(true);
       if (s.strata === null) expect(s.note).toMatch(/not run/);
     }
-    // With --quick the watcher is skipped by design, and predictive warming is not built yet;
-    // everything else runs on this corpus.
+    // With --quick the watcher is skipped by design; everything else runs on this corpus.
     const missing = report.scenarios.filter((s) => s.strata === null).map((s) => `${s.name}: ${s.note}`);
-    expect(missing).toEqual([expect.stringMatching(/^warming: trace hit rate, predictive/), expect.stringMatching(/^change: watcher/)]);
+    expect(missing).toEqual([expect.stringMatching(/^change: watcher/)]);
     const warming = report.scenarios.find((s) => s.name === 'warming: trace hit rate, dependency-warmed vs cold');
     expect(warming?.strata).toBeGreaterThan(warming?.peer ?? 1); // warmed hit rate above cold
+    const predictive = report.scenarios.find((s) => s.name === 'warming: trace hit rate, predictive vs cold');
+    expect(predictive?.strata).toBeGreaterThan((predictive?.peer ?? 100) + 30); // learned warm far above cold
     const cold = report.scenarios.find((s) => s.name === 'cold start vs jest-haste-map');
     expect(cold?.note).toMatch(/regex and parses nothing/);
   });

@@ -16,6 +16,8 @@ interface WarmFlags extends CommonFlags {
   entry?: string[];
   depth?: string;
   changed?: boolean;
+  predicted?: boolean;
+  predictive?: boolean;
   workers?: string;
   memoryLimit?: string;
   timeLimit?: string;
@@ -30,7 +32,9 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .description('read and parse every source file under the root into the cache, and report')
     .option('--entry <file...>', 'warm only these files (relative to the current directory) and their dependencies')
     .option('--depth <n>', 'dependency depth from the --entry files (default: the profile: 3, or 1 in ci)')
-    .option('--changed', 'warm the files git reports as changed or untracked (and their dependencies) instead of the whole tree')
+    .option('--changed', 'warm the files git reports as changed or untracked (and their dependencies) instead of the whole tree, then the files earlier runs learned to use')
+    .option('--predicted', 'warm the files earlier runs learned to use (after --entry files when given) instead of the whole tree')
+    .option('--no-predictive', 'neither learn access patterns nor warm learned files')
     .option('--workers <n>', 'parse workers (capped at the cores available)')
     .option('--memory-limit <MiB>', 'cap the RSS of the whole process, workers included, in MiB')
     .option('--time-limit <seconds>', 'stop cleanly after this many seconds, keeping what finished')
@@ -44,6 +48,7 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
       ...(flags.memoryLimit !== undefined ? { memoryLimit: `${flagNumber('--memory-limit', flags.memoryLimit)}MiB` } : {}),
       ...(flags.timeLimit !== undefined ? { warmTimeLimit: `${flagNumber('--time-limit', flags.timeLimit)}s` } : {}),
       ...(flags.persist === false ? { persist: false } : {}),
+      ...(flags.predictive === false ? { predictive: false } : {}),
       ...(flags.budget !== undefined ? { budget: flags.budget as StrataOptions['budget'] } : {}),
       ...(flags.include !== undefined ? { includeNodeModules: includesNodeModules(flags.include) } : {}),
     };
@@ -54,17 +59,21 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     process.once('SIGTERM', interrupt);
     const progress = createProgress(!flags.quiet);
     try {
+      if (flags.predicted && flags.changed) throw new UsageError('--changed already warms the learned files after the changed ones. Accepted: one of --changed, --predicted.');
       if (flags.depth !== undefined && flags.entry === undefined && !flags.changed) throw new UsageError('--depth applies to the files named by --entry (or --changed). Accepted: --entry FILE... --depth N.');
       if (flags.entry !== undefined && flags.changed) throw new UsageError('--entry and --changed name the files to warm in two ways. Accepted: one of them.');
       const depth = flags.depth === undefined ? undefined : flagCount('--depth', flags.depth);
       const changed = flags.changed ? changedSourceFiles(engine.root) : undefined;
       const entries = flags.entry?.map((file) => path.resolve(file)) ?? changed;
+      // CI order: what the change touched (and its dependencies) first, then what runs usually need.
+      const predicted = flags.predicted === true || (flags.changed === true && entries !== undefined);
       const report = await engine.warm({
         signal: controller.signal,
         startedAt,
         onProgress: (p) => progress.update(p.done, p.found),
         ...(entries !== undefined ? { entries } : {}),
         ...(depth !== undefined ? { depth } : {}),
+        ...(predicted ? { predicted } : {}),
       });
       progress.stop();
       // The process's RSS high-water mark (getrusage): what --memory-limit is about, between samples too.
@@ -113,6 +122,7 @@ function summarize(report: WarmReport): string {
     `warmed ${report.files} files (${formatBytes(report.bytes)}) in ${(report.durationMs / 1000).toFixed(2)} s: ${Math.round(report.filesPerSec)} files/s with ${report.workers} workers`,
     `  parsed ${report.parsed} (${report.parseErrors} with syntax errors), from cache ${report.fromCache}, failed ${report.failed.length}, skipped ${report.skipped.length}`,
   ];
+  if (report.predicted) lines.push(`  learned files: ${report.predicted.warmed} warmed of ${report.predicted.learned} predicted`);
   if (report.stoppedBy) lines.push(`  stopped by ${report.stoppedBy}; ${report.remaining} files found but not handled`);
   for (const failure of report.failed.slice(0, 10)) lines.push(`  failed ${failure.path}: ${failure.code} ${failure.message}`);
   if (report.failed.length > 10) lines.push(`  … and ${report.failed.length - 10} more failures (--json lists them all)`);

@@ -13,6 +13,8 @@
  *     <indexId>.idx                     one per root (root-index.ts)
  *     <indexId>.idx.<random>.tmp        an index being written
  *     <indexId>.idx.<time36>.corrupt    a quarantined index (reclaimed first by the bound)
+ *   results/<indexId>.bin               one per root: L3 results (results-file.ts)
+ *   patterns/<indexId>.bin              one per root: learned access patterns (warming/patterns-file.ts)
  * ```
  *
  * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
