@@ -19,7 +19,7 @@ import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOp
 import { ParsePool, type ParseExecutor } from './parse-pool.js';
 import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
-import { MEMORY_SHRINK_AT, MEMORY_STOP_AT, RSS_SAMPLE_MS, runWarm, type WarmProgress } from './warm.js';
+import { RSS_SAMPLE_MS, runWarm, type WarmProgress } from './warm.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
 import type { ResultStream } from './streams/result-stream.js';
@@ -33,7 +33,7 @@ import { isSourceFile } from './discovery.js';
 import { warmEntriesThenPredicted } from './warming/predicted-warm.js';
 import { PredictiveWarming, type PredictiveStats } from './warming/predictive-warming.js';
 import { logger } from './log.js';
-import { DEGRADE_AT } from './memory-governor.js';
+import { DEGRADE_AT, STOP_AT } from './memory-governor.js';
 import * as path from 'node:path';
 import { ensurePrivateDir } from './store/layout.js';
 import * as fs from 'node:fs';
@@ -323,7 +323,7 @@ export class Engine {
         depth,
         concurrency: Math.max(1, this.#pool.workers) * ENTRY_WARM_FILES_PER_WORKER,
         deadline: this.options.warmTimeLimit === null ? Infinity : startedAt + this.options.warmTimeLimit,
-        memoryCheck: () => (this.#rssNear(MEMORY_STOP_AT) ? 'memory-limit' : null),
+        memoryCheck: () => (this.#rssNear(STOP_AT) ? 'memory-limit' : null),
         ...(request.signal ? { signal: request.signal } : {}),
       },
     );
@@ -658,7 +658,7 @@ export class Engine {
     const o = this.options;
     if (this.#content.usedBytes >= this.#content.budget * o.contentPressureThreshold) return false;
     if (this.#asts.bytes >= this.#asts.budget * PREFETCH_MAX_AST_FILL || this.#asts.size >= o.astMaxEntries * PREFETCH_MAX_AST_FILL) return false;
-    return !this.#rssNear(MEMORY_SHRINK_AT);
+    return !this.#rssNear(DEGRADE_AT);
   }
 
   /** True when the process's RSS is past `fraction` of the memory limit (sampled: RSS costs a system call). */
