@@ -4,7 +4,7 @@
  * resolving paths and keeping its parts private.
  */
 import type * as ts from 'typescript';
-import { StrataError } from '../shared/errors.js';
+import { invalidOption, StrataError } from '../shared/errors.js';
 import type { ImportRecord } from '../shared/imports.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import { decodeSourceText } from '../shared/source-text.js';
@@ -19,7 +19,7 @@ import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOp
 import { ParsePool, type ParseExecutor } from './parse-pool.js';
 import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
-import { RSS_SAMPLE_MS, runWarm, type WarmProgress } from './warm.js';
+import { RSS_SAMPLE_MS, runWarm, type WarmProgress, type WarmRequest } from './warm.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
 import type { ResultStream } from './streams/result-stream.js';
@@ -56,6 +56,11 @@ export interface EngineOptions extends StrataOptions {
 }
 
 export interface WarmOptions {
+  /**
+   * Warm only these source files (absolute or root-relative), batched like a full warm, without
+   * walking the tree. A path outside the root rejects with ENOTINROOT, a non-source one with ENOTCACHED.
+   */
+  readonly files?: readonly string[];
   /** Warm only these files and their resolved dependencies (dependency warming). */
   readonly entries?: readonly string[];
   /** Dependency depth from the entries. @default the profile's warmDepth */
@@ -272,10 +277,29 @@ export class Engine {
     return this.options.root;
   }
 
-  /** Reads and parses every source file under the root into L1 and L2. Never throws for a file. */
+  /**
+   * Reads and parses every source file under the root (or the `files`, `entries` or learned files
+   * asked for) into L1 and L2. Never throws for a file.
+   */
   async warm(request: WarmOptions = {}): Promise<WarmReport> {
     this.#assertOpen();
+    if (request.files !== undefined) {
+      if (request.entries !== undefined || request.predicted === true) throw invalidOption('files', 'a list of files without entries or predicted', 'combined');
+      return this.#runWarm({ ...request, files: request.files.map((file) => this.#sourcePath(file)) });
+    }
     if (request.entries !== undefined || request.predicted === true) return this.#warmEntries(request.entries ?? [], request);
+    return this.#runWarm(request);
+  }
+
+  /** Root-relative path of a source file named by a caller; rejects what no warm can answer for. */
+  #sourcePath(file: string): string {
+    const { relative } = toRootPath(this.root, file);
+    if (!isSourceFile(relative)) throw new StrataError('ENOTCACHED', `${relative} is not a source file`, relative);
+    return relative;
+  }
+
+  /** The batched pipeline over the whole tree, or over `request.files` (root-relative). */
+  async #runWarm(request: WarmRequest): Promise<WarmReport> {
     const persistence = this.#openPersistence();
     const warnings = this.#warnings.splice(0);
     const report = await runWarm(
@@ -324,6 +348,13 @@ export class Engine {
         concurrency: Math.max(1, this.#pool.workers) * ENTRY_WARM_FILES_PER_WORKER,
         deadline: this.options.warmTimeLimit === null ? Infinity : startedAt + this.options.warmTimeLimit,
         memoryCheck: () => (this.#rssNear(STOP_AT) ? 'memory-limit' : null),
+        warmListed: async (listed) => {
+          const report = await this.#runWarm({ files: listed, ...(request.signal ? { signal: request.signal } : {}) });
+          // Handed back: this report's warnings go out with the whole warm's.
+          this.#warnings.push(...report.warnings);
+          // The list is warmed in order, so the files handled are its first ones.
+          return { ...report, files: listed.slice(0, report.files), depthReached: 0 };
+        },
         ...(request.signal ? { signal: request.signal } : {}),
       },
     );

@@ -14,6 +14,7 @@ import type { Fingerprint } from './fingerprint.js';
 import type { ContentReader } from './content-reader.js';
 import { discoverSourceFiles, type DiscoveredFile } from './discovery.js';
 import { astKey, type AstKey } from './keys.js';
+import { listedSourceFiles } from './listed-files.js';
 import { LARGE_FILE_BYTES, MemoryGovernor, planMemory } from './memory-governor.js';
 import { emptyLevel } from './metrics.js';
 import type { ResolvedOptions } from './options.js';
@@ -51,6 +52,8 @@ export interface WarmProgress {
 }
 
 export interface WarmRequest {
+  /** Warm only these root-relative files instead of walking the tree. */
+  readonly files?: readonly string[];
   readonly signal?: AbortSignal;
   /** Wall-clock start (performance.now()) to measure durationMs from; the CLI passes its own. */
   readonly startedAt?: number;
@@ -255,12 +258,11 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     if (batchBytes >= batchTargetBytes || batch.length >= BATCH_MAX_FILES) await flush();
   };
 
-  const discovery = discoverSourceFiles(options.root, {
-    includeNodeModules: options.includeNodeModules,
-    maxFileSize: options.maxFileSize,
-    excludeDirs: ctx.excludeDirs,
-    ...(request.signal ? { signal: request.signal } : {}),
-  });
+  const signal = request.signal ? { signal: request.signal } : {};
+  const discovery =
+    request.files === undefined
+      ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: ctx.excludeDirs, ...signal })
+      : listedSourceFiles(options.root, request.files, { maxFileSize: options.maxFileSize, ...signal });
   try {
     for await (const event of discovery) {
       checkLimits();
@@ -314,7 +316,8 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   if (governor && governor.peakBytes > peakRss) peakRss = governor.peakBytes;
   let diskBytes = 0;
   if (persistence) {
-    if (stoppedBy === null) persistence.retain(seen);
+    // Only a whole walk knows which files are gone.
+    if (stoppedBy === null && request.files === undefined) persistence.retain(seen);
     try {
       persistence.save();
       diskBytes = persistence.diskBytes();

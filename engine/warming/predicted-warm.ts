@@ -1,18 +1,20 @@
 /**
  * Startup warming with what earlier runs learned: first the entries (CI: the files git reports as
  * changed) and their dependencies, then the learned startup set, most likely first, skipping what
- * the first part already warmed. The learned part runs in chunks with a memory check between them,
- * so a large learned set stops before the process passes its memory limit.
+ * the first part already warmed. The learned part runs like a full warm over a list (batched, under
+ * the memory governor), after a memory check.
  */
 import { warmFromEntries, type EntryWarmOptions, type EntryWarmOutcome, type EntryWarmSource } from '../entry-warming.js';
 import type { StopReason } from '../warm-report.js';
 
-/** Learned files warmed between two memory checks. */
-export const PREDICTED_CHUNK_FILES = 64;
-
 export interface PredictedWarmOptions extends EntryWarmOptions {
-  /** Checked before each chunk of learned files: 'memory-limit' stops the warm there. */
+  /** Checked before the learned files: 'memory-limit' stops the warm there. */
   readonly memoryCheck: () => StopReason;
+  /**
+   * Warms a list of files the way a full warm does (batched through the pool, memory-governed); the
+   * learned files need no dependency walk. @default one at a time through `source`
+   */
+  readonly warmListed?: (files: readonly string[]) => Promise<EntryWarmOutcome>;
 }
 
 export interface PredictedWarmOutcome extends EntryWarmOutcome {
@@ -21,36 +23,30 @@ export interface PredictedWarmOutcome extends EntryWarmOutcome {
 }
 
 export async function warmEntriesThenPredicted(source: EntryWarmSource, entries: readonly string[], predicted: readonly string[], options: PredictedWarmOptions): Promise<PredictedWarmOutcome> {
-  const first = await warmFromEntries(source, entries, options);
-  let total: EntryWarmOutcome = first;
-  let warmedPredicted = 0;
+  const first = entries.length > 0 ? await warmFromEntries(source, entries, options) : EMPTY;
   const done = new Set(first.files);
   const learned = predicted.filter((file) => !done.has(file));
-  for (let at = 0; at < learned.length && total.stoppedBy === null; at += PREDICTED_CHUNK_FILES) {
-    const stop = options.memoryCheck();
-    if (stop !== null) {
-      total = { ...total, stoppedBy: stop };
-      break;
-    }
-    const chunk = await warmFromEntries(source, learned.slice(at, at + PREDICTED_CHUNK_FILES), { ...options, depth: 0 });
-    warmedPredicted += chunk.files.length;
-    total = merge(total, chunk);
-  }
-  return { ...total, predicted: warmedPredicted };
+  if (learned.length === 0 || first.stoppedBy !== null) return { ...first, predicted: 0 };
+  const stop = options.memoryCheck();
+  if (stop !== null) return { ...first, stoppedBy: stop, predicted: 0 };
+  const rest = options.warmListed ? await options.warmListed(learned) : await warmFromEntries(source, learned, { ...options, depth: 0 });
+  return { ...merge(first, rest), predicted: rest.files.length };
 }
 
-/** The entries' outcome extended with a chunk of learned files (depth stays the entries'). */
-function merge(total: EntryWarmOutcome, chunk: EntryWarmOutcome): EntryWarmOutcome {
+const EMPTY: EntryWarmOutcome = { files: [], parsed: 0, fromMemory: 0, fromDisk: 0, parseErrors: 0, bytes: 0, failed: [], skipped: [], depthReached: 0, stoppedBy: null };
+
+/** The entries' outcome extended with the learned files' (depth stays the entries'). */
+function merge(total: EntryWarmOutcome, rest: EntryWarmOutcome): EntryWarmOutcome {
   return {
-    files: [...total.files, ...chunk.files],
-    parsed: total.parsed + chunk.parsed,
-    fromMemory: total.fromMemory + chunk.fromMemory,
-    fromDisk: total.fromDisk + chunk.fromDisk,
-    parseErrors: total.parseErrors + chunk.parseErrors,
-    bytes: total.bytes + chunk.bytes,
-    failed: [...total.failed, ...chunk.failed],
-    skipped: [...total.skipped, ...chunk.skipped],
+    files: [...total.files, ...rest.files],
+    parsed: total.parsed + rest.parsed,
+    fromMemory: total.fromMemory + rest.fromMemory,
+    fromDisk: total.fromDisk + rest.fromDisk,
+    parseErrors: total.parseErrors + rest.parseErrors,
+    bytes: total.bytes + rest.bytes,
+    failed: [...total.failed, ...rest.failed],
+    skipped: [...total.skipped, ...rest.skipped],
     depthReached: total.depthReached,
-    stoppedBy: chunk.stoppedBy,
+    stoppedBy: rest.stoppedBy,
   };
 }
