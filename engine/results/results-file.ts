@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { isStrataError } from '../../shared/errors.js';
-import { ensurePrivateDir, writeFileAtomic } from '../store/layout.js';
+import { ensurePrivateDir, RESULTS_DIR, writeFileAtomic } from '../store/layout.js';
 import { decodePlainData, encodePlainData } from '../store/safe-msgpack.js';
 
 const RESULTS_MAGIC = 0x53455253; // 'SRES'
@@ -25,7 +25,7 @@ export interface StoredResult {
 }
 
 export function resultsFileFor(cacheDir: string, indexId: string): string {
-  return path.join(cacheDir, 'results', `${indexId}.bin`);
+  return path.join(cacheDir, RESULTS_DIR, `${indexId}.bin`);
 }
 
 /** Loads results; a missing file is empty, a corrupt one is empty and reported (`corrupt: true`). */
