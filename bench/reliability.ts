@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ReliabilityCounts } from './reliability-counts.js';
 
 const FILES = [
   'model-based',
@@ -33,17 +34,7 @@ const SOAK_DEFAULTS: Readonly<Record<string, string>> = {
   STRATA_SOAK_CONCURRENCY_MS: '60000',
 };
 
-interface Line {
-  readonly area: string;
-  readonly operations?: number;
-  readonly crashes?: number;
-  readonly corruptions?: number;
-  readonly badInputs?: number;
-  readonly wrongAnswers?: number;
-  readonly missingFiles?: number;
-  readonly peakRssBytes?: number;
-  readonly rssBudgetBytes?: number;
-}
+type Line = ReliabilityCounts & { readonly area: string };
 
 const MiB = 1024 * 1024;
 

@@ -6,7 +6,7 @@ import type { WarmReport } from '../engine/warm-report.js';
 import { BATCH_MAX_FILES, MAX_BATCHES_PER_WORKER } from '../engine/warm.js';
 import { generateMonorepo } from '../bench/corpus.js';
 import { CLI, makeTree } from './helpers/temp-tree.js';
-import { envCount, recordReliability } from './helpers/reliability-counts.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 
 const isolated = { env: {}, readConfigFile: false } as const;
 const MiB = 1024 * 1024;

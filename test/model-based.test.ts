@@ -11,7 +11,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { runModel, type ModelStats } from './helpers/model-harness.js';
-import { recordReliability } from './helpers/reliability-counts.js';
+import { recordReliability } from '../bench/reliability-counts.js';
 
 /** What the README's reliability table counts of a model run. */
 function recordModel(stats: readonly ModelStats[], failures: number): void {

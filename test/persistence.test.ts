@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import type { WarmReport } from '../engine/warm-report.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
-import { envCount, recordReliability } from './helpers/reliability-counts.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 import { prng } from '../bench/seeded-random.js';
 
 /** Processes killed mid-warm: a handful in `npm test`, hundreds in the soak (STRATA_SOAK_KILLS). */

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
-import { envCount, recordReliability } from './helpers/reliability-counts.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 
 const DURATION_MS = envCount('STRATA_SOAK_CONCURRENCY_MS', 3_000);
 const ENGINE = path.join(__dirname, '..', 'engine', 'engine.js');

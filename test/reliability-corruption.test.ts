@@ -18,7 +18,7 @@ import { CODE_CACHE_HEADER_BYTES, unframeCodeCache } from '../workers/typescript
 import { parseSource } from '../workers/parse-source.js';
 import { prng } from '../bench/seeded-random.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
-import { recordReliability } from './helpers/reliability-counts.js';
+import { recordReliability } from '../bench/reliability-counts.js';
 
 const isolated = { env: {}, readConfigFile: false } as const;
 const ANALYZER = { id: 'corruption', version: 1 } as const;

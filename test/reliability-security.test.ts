@@ -12,7 +12,7 @@ import { astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser } from '../engine
 import { FileLock } from '../engine/store/lock.js';
 import { STORE_LOCK_NAME } from '../engine/store/layout.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
-import { recordReliability } from './helpers/reliability-counts.js';
+import { recordReliability } from '../bench/reliability-counts.js';
 
 const isolated = { env: {}, readConfigFile: false } as const;
 const HOSTILE_PATHS = ['../../x.ts', '../outside.ts', 'src/../../x.ts', '/etc/passwd', '..', ''];

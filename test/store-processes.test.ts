@@ -8,7 +8,7 @@ import { INDEXES_DIR, PACKS_DIR, TEMP_SUFFIX } from '../engine/store/layout.js';
 import { isPackName, listPack } from '../engine/store/packs.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
 import { prng } from '../bench/seeded-random.js';
-import { envCount, recordReliability } from './helpers/reliability-counts.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 
 const PREFIX = 'process-test';
 /** Writers killed: a handful in `npm test`, more in the soak (STRATA_SOAK_KILLS). */
