@@ -16,6 +16,7 @@ import type { CodecId } from '../native-bindings/lz4.js';
 import { isRacy, wallClockNs, type Fingerprint } from './fingerprint.js';
 import type { AstKey } from './keys.js';
 import type { ResolvedOptions } from './options.js';
+import { lastRunFileFor } from './last-run-file.js';
 import { resultsFileFor } from './results/results-file.js';
 import { patternsFileFor } from './warming/patterns-file.js';
 import { DiskStore } from './store/disk-store.js';
@@ -38,6 +39,8 @@ export interface PersistenceCounters {
   readonly loaded: number;
   readonly corruptEntries: number;
   readonly missingEntries: number;
+  /** L3 results files found corrupt (removed; the results are recomputed). */
+  readonly corruptResults: number;
 }
 
 export class AstPersistence {
@@ -55,6 +58,7 @@ export class AstPersistence {
   #loaded = 0;
   #corruptEntries = 0;
   #missingEntries = 0;
+  #corruptResults = 0;
 
   private constructor(store: DiskStore, index: RootIndex) {
     this.#store = store;
@@ -75,7 +79,7 @@ export class AstPersistence {
 
   /** Where the last warm's report for this root is kept (for `strata stats` in a fresh process). */
   get lastRunFile(): string {
-    return path.join(this.#store.dir, 'runs', `${this.#store.indexId}.json`);
+    return lastRunFileFor(this.#store.dir, this.#store.indexId);
   }
 
   /** Where this root's L3 results live (beside its index). */
@@ -86,6 +90,11 @@ export class AstPersistence {
   /** Where this root's learned access patterns live (predictive warming). */
   get patternsFile(): string {
     return patternsFileFor(this.#store.dir, this.#store.indexId);
+  }
+
+  /** Counts a results file found corrupt (the engine removed it and recomputes its results). */
+  countCorruptResults(): void {
+    this.#corruptResults++;
   }
 
   /** The record for a file whose stat still matches it exactly (answer from disk without reading). */
@@ -205,7 +214,7 @@ export class AstPersistence {
   }
 
   counters(): PersistenceCounters & DiskStore['counters'] {
-    return { ...this.#store.counters, loaded: this.#loaded, corruptEntries: this.#corruptEntries + this.#store.counters.corruptEntries, missingEntries: this.#missingEntries };
+    return { ...this.#store.counters, loaded: this.#loaded, corruptEntries: this.#corruptEntries + this.#store.counters.corruptEntries, missingEntries: this.#missingEntries, corruptResults: this.#corruptResults };
   }
 
   /**

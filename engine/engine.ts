@@ -34,8 +34,7 @@ import { warmEntriesThenPredicted } from './warming/predicted-warm.js';
 import { PredictiveWarming, type PredictiveStats } from './warming/predictive-warming.js';
 import { logger } from './log.js';
 import { DEGRADE_AT, STOP_AT } from './memory-governor.js';
-import * as path from 'node:path';
-import { ensurePrivateDir } from './store/layout.js';
+import { saveLastRun } from './last-run-file.js';
 import * as fs from 'node:fs';
 import { fingerprintOf, sameFingerprint } from './fingerprint.js';
 import type { LevelName, LevelSnapshot } from './metrics.js';
@@ -317,7 +316,7 @@ export class Engine {
       },
       request,
     );
-    if (persistence) saveLastRun(persistence.lastRunFile, report);
+    if (persistence) saveLastRun(persistence.lastRunFile, { ...report, savedAt: new Date().toISOString() });
     logger.debug('warm finished', { files: report.files, parsed: report.parsed, fromMemory: report.fromMemory, fromDisk: report.fromDisk, durationMs: Math.round(report.durationMs), stoppedBy: report.stoppedBy });
     return report;
   }
@@ -722,7 +721,10 @@ export class Engine {
     const persistence = this.#openPersistence();
     if (persistence === null) return;
     const loaded = loadResults(persistence.resultsFile);
-    if (loaded.corrupt) this.#warnings.push({ path: '.', message: 'results file was corrupt: removed, results will be recomputed' });
+    if (loaded.corrupt) {
+      persistence.countCorruptResults();
+      this.#warnings.push({ path: '.', message: 'results file was corrupt: removed, results will be recomputed' });
+    }
     this.#results.load(loaded.results);
     this.#results.dirty = false;
   }
@@ -769,23 +771,6 @@ export class Engine {
 
   #assertOpen(): void {
     if (this.#closed) throw new StrataError('ECLOSED', 'the engine is closed');
-  }
-}
-
-/**
- * Keeps the last warm's report beside the index; best effort (a read-only cache only loses it).
- * Replaced by rename so a reader never sees half a file, but not fsynced: losing it to a power cut
- * costs nothing, and an fsync would be a noticeable share of a restart's time.
- */
-function saveLastRun(file: string, report: WarmReport): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    ensurePrivateDir(path.dirname(file));
-    fs.writeFileSync(temporary, JSON.stringify({ ...report, savedAt: new Date().toISOString() }), { mode: 0o600 });
-    fs.renameSync(temporary, file);
-  } catch {
-    fs.rmSync(temporary, { force: true });
-    // stats then shows no last run: nothing else depends on it
   }
 }
 

@@ -1,11 +1,21 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
+import type { WarmReport } from '../engine/warm-report.js';
+import { BATCH_MAX_FILES, MAX_BATCHES_PER_WORKER } from '../engine/warm.js';
 import { generateMonorepo } from '../bench/corpus.js';
-import { makeTree } from './helpers/temp-tree.js';
+import { CLI, makeTree } from './helpers/temp-tree.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 
 const isolated = { env: {}, readConfigFile: false } as const;
 const MiB = 1024 * 1024;
+/** Files of the load test: 20,000 in `npm test`, 100,000 in the soak (STRATA_SOAK_FILES). */
+const LOAD_FILES = envCount('STRATA_SOAK_FILES', 20_000);
+/** Peak RSS the load test may reach (coordinator and worker threads), whatever the tree's size. */
+const LOAD_RSS_BUDGET = 1024 * MiB;
+/** The unprivileged user the unreadable-input test runs as when the tests run as root (as in CI). */
+const NOBODY = 65534;
 
 describe('bad input in a warm', () => {
   it('gives each bad file its typed failure or skip reason, and the rest of the warm completes', async () => {
@@ -39,6 +49,63 @@ describe('bad input in a warm', () => {
       expect(report.parsed).toBeGreaterThanOrEqual(3); // ok.ts, the unicode name, syntax.ts (an answer, not a failure)
       expect(report.parseErrors).toBeGreaterThanOrEqual(1);
       expect((await engine.ast('with space/ünïcødé 名前.ts')).imports).toEqual([]);
+      recordReliability('bad input: typed failures and skips', { badInputs: 7, operations: 2, wrongAnswers: 0, missingFiles: 0 });
+    } finally {
+      await engine.close();
+      tree.remove();
+    }
+  });
+});
+
+describe('unreadable and vanishing input', () => {
+  it('fails an unreadable file with EACCES, warns about an unreadable directory, and completes the warm', () => {
+    const tree = makeTree({ 'ok.ts': 'export const ok = 1;\n', 'secret.ts': 'export const s = 1;\n', 'locked/inner.ts': 'export const i = 1;\n', 'name with spaces/ü 名.ts': 'export const u = 1;\n' });
+    try {
+      // Readable and traversable by everyone except the two on purpose; run as an unprivileged user
+      // when we are root (root reads everything), as ourselves otherwise.
+      for (const dir of [tree.root, path.join(tree.root, 'name with spaces')]) fs.chmodSync(dir, 0o755);
+      fs.chmodSync(path.join(tree.root, 'secret.ts'), 0o000);
+      fs.chmodSync(path.join(tree.root, 'locked'), 0o000);
+      const asRoot = process.getuid?.() === 0;
+      const warm = spawnSync(process.execPath, [CLI, 'warm', tree.root, '--json', '--no-persist', '--workers', '1'], { encoding: 'utf8', ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), env: { PATH: process.env.PATH ?? '', HOME: tree.root } });
+      expect(warm.status).toBe(0);
+      const report = JSON.parse(warm.stdout) as WarmReport;
+      expect(report.failed).toEqual([{ path: 'secret.ts', code: 'EACCES', message: expect.any(String) }]);
+      // A directory is not a source file: it cannot be failed, but the files it hides are not silently lost.
+      expect(report.warnings).toEqual(expect.arrayContaining([{ path: 'locked', message: expect.stringContaining('EACCES') }]));
+      expect(report).toMatchObject({ files: 3, parsed: 2, skipped: [] });
+      recordReliability('bad input: unreadable file and directory', { badInputs: 3, operations: 1, wrongAnswers: 0, missingFiles: 0 });
+    } finally {
+      fs.chmodSync(path.join(tree.root, 'locked'), 0o755);
+      tree.remove();
+    }
+  });
+
+  it('fails files deleted while the warm runs with ENOENT, counted, and finishes', async () => {
+    const tree = makeTree();
+    for (const dir of ['a', 'b']) for (let i = 0; i < 600; i++) tree.write(`${dir}/f${i}.ts`, `export const v${i} = ${i};\n`);
+    const engine = createEngine({ root: tree.root, executor: 'in-thread', persist: false }, isolated);
+    let deleted = 0;
+    try {
+      // The first progress report comes after 256 files: everything is deleted while the rest is in the pipeline.
+      const report = await engine.warm({
+        onProgress: () => {
+          if (deleted > 0) return;
+          for (const dir of ['a', 'b']) {
+            for (const name of fs.readdirSync(path.join(tree.root, dir))) {
+              fs.unlinkSync(path.join(tree.root, dir, name));
+              deleted++;
+            }
+          }
+        },
+      });
+      expect(deleted).toBe(1200);
+      expect(report.failed.length).toBeGreaterThan(0);
+      expect(new Set(report.failed.map((failure) => failure.code))).toEqual(new Set(['ENOENT']));
+      expect(report.files).toBe(report.parsed + report.failed.length);
+      expect(report.parsed).toBeGreaterThan(0);
+      await expect(engine.ast('a/f0.ts')).rejects.toMatchObject({ code: 'ENOENT' });
+      recordReliability('bad input: files deleted mid-warm', { badInputs: report.failed.length, operations: 2, wrongAnswers: 0, missingFiles: 0 });
     } finally {
       await engine.close();
       tree.remove();
@@ -47,14 +114,18 @@ describe('bad input in a warm', () => {
 });
 
 describe('load: a tree many times larger than the budgets', () => {
-  it('keeps every level within its budget and reports every source file', async () => {
+  it(`keeps every level within its budget, its queues bounded and its RSS under budget, and reports every source file (${LOAD_FILES} files)`, async () => {
     const tree = makeTree();
-    generateMonorepo(tree.root, { files: 20_000, seed: 3 });
+    generateMonorepo(tree.root, { files: LOAD_FILES, seed: 3 });
     const engine = createEngine({ root: tree.root, workers: 2, persist: false, contentBudget: 4 * MiB, astBudget: 16 * MiB }, isolated);
     try {
-      const report = await engine.warm();
-      expect(report.files).toBe(20_000);
-      expect(report.parsed + report.fromCache).toBe(20_000);
+      let maxPending = 0;
+      const report = await engine.warm({ onProgress: ({ found, done }) => void (maxPending = Math.max(maxPending, found - done)) });
+      expect(report.files).toBe(LOAD_FILES);
+      expect(report.parsed + report.fromCache).toBe(LOAD_FILES);
+      // Files discovered but not finished: the batches in flight plus the one being filled, never the tree.
+      expect(maxPending).toBeLessThanOrEqual((2 * MAX_BATCHES_PER_WORKER + 1) * BATCH_MAX_FILES);
+      expect(report.peakRssBytes).toBeLessThanOrEqual(LOAD_RSS_BUDGET);
       expect(report.bytes).toBeGreaterThan(10 * 4 * MiB); // the corpus is more than ten times the L1 budget
       const stats = engine.stats();
       expect(stats.levels.content.bytes).toBeLessThanOrEqual(4 * MiB);
@@ -62,10 +133,11 @@ describe('load: a tree many times larger than the budgets', () => {
       expect(stats.levels.ast.bytes).toBeLessThanOrEqual(16 * MiB);
       expect(stats.levels.content.evictions).toBeGreaterThan(0);
       expect(stats.levels.ast.evictions).toBeGreaterThan(0);
-      process.stderr.write(`load test: 20,000 files, ${(report.bytes / MiB).toFixed(0)} MiB, peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, ${report.durationMs.toFixed(0)} ms\n`);
+      recordReliability(`load: ${LOAD_FILES} files`, { operations: 1, wrongAnswers: 0, missingFiles: LOAD_FILES - report.files, peakRssBytes: report.peakRssBytes, rssBudgetBytes: LOAD_RSS_BUDGET });
+      process.stderr.write(`load test: ${LOAD_FILES} files, ${(report.bytes / MiB).toFixed(0)} MiB, peak RSS ${(report.peakRssBytes / MiB).toFixed(0)} MiB, ${report.durationMs.toFixed(0)} ms\n`);
     } finally {
       await engine.close();
       tree.remove();
     }
-  }, 240_000);
+  }, 240_000 + LOAD_FILES * 20);
 });

@@ -10,7 +10,14 @@
  * each, numbered from STRATA_SOAK_SEED, default 1000). `STRATA_MODEL_VERBOSE=1` logs every operation.
  */
 import type { Engine } from '../engine/engine.js';
-import { runModel } from './helpers/model-harness.js';
+import { runModel, type ModelStats } from './helpers/model-harness.js';
+import { recordReliability } from '../bench/reliability-counts.js';
+
+/** What the README's reliability table counts of a model run. */
+function recordModel(stats: readonly ModelStats[], failures: number): void {
+  const sum = (pick: (one: ModelStats) => number): number => stats.reduce((total, one) => total + pick(one), 0);
+  recordReliability('model-based: random edits, restarts and corruptions', { operations: sum((one) => one.ops), corruptions: sum((one) => one.corruptions), wrongAnswers: failures });
+}
 
 const OPS_PER_SEED = 500;
 const SEEDS = [1, 2, 3, 4];
@@ -29,13 +36,15 @@ describe('model-based: every answer equals a fresh computation from the disk', (
       `soak: ${count} seeds × ${OPS_PER_SEED} operations from seed ${soakFirstSeed}`,
       async () => {
         const failures: string[] = [];
+        const stats: ModelStats[] = [];
         for (let i = 0; i < count; i++) {
           try {
-            await runModel(soakFirstSeed + i, OPS_PER_SEED, { verbose });
+            stats.push(await runModel(soakFirstSeed + i, OPS_PER_SEED, { verbose }));
           } catch (error) {
             failures.push((error as Error).message);
           }
         }
+        recordModel(stats, failures.length);
         if (failures.length > 0) throw new Error(`${failures.length} failing seed(s):\n\n${failures.join('\n\n')}`);
       },
       24 * 3600 * 1000,
@@ -46,6 +55,7 @@ describe('model-based: every answer equals a fresh computation from the disk', (
   it.each(SEEDS)('seed %i', async (seed) => {
     const stats = await runModel(seed, OPS_PER_SEED, { verbose });
     expect(stats.reads + stats.mutations).toBe(OPS_PER_SEED);
+    recordModel([stats], 0);
   }, 60_000);
 
   it('the harness itself catches a stale answer (an engine that memoizes content)', async () => {

@@ -8,8 +8,11 @@ import { INDEXES_DIR, PACKS_DIR, TEMP_SUFFIX } from '../engine/store/layout.js';
 import { isPackName, listPack } from '../engine/store/packs.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
 import { prng } from '../bench/seeded-random.js';
+import { envCount, recordReliability } from '../bench/reliability-counts.js';
 
 const PREFIX = 'process-test';
+/** Writers killed: a handful in `npm test`, more in the soak (STRATA_SOAK_KILLS). */
+const KILLS = envCount('STRATA_SOAK_KILLS', 6);
 const DIST = path.join(__dirname, '..');
 
 /**
@@ -117,10 +120,10 @@ describe('store across processes', () => {
   });
   afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
 
-  it('leaves no entry or index that reads as valid but is not, after kill -9 at random moments', async () => {
+  it(`leaves no entry or index that reads as valid but is not, after kill -9 at random moments (${KILLS} kills)`, async () => {
     const random = prng(0xc0ffee);
     let lastRecords = 0;
-    for (let kill = 0; kill < 6; kill++) {
+    for (let kill = 0; kill < KILLS; kill++) {
       const writer = startWriter(root, cacheDir, `w${kill}`, 0);
       await writer.ready;
       await sleep(20 + Math.floor(random() * 200));
@@ -132,7 +135,8 @@ describe('store across processes', () => {
       lastRecords = records;
     }
     expect(lastRecords).toBeGreaterThan(0);
-  });
+    recordReliability('crash: kill -9 of store writers', { crashes: KILLS, operations: KILLS, wrongAnswers: 0 });
+  }, 60_000 + KILLS * 2_000);
 
   it('keeps the index loadable and every referenced entry valid while two processes write at once', async () => {
     const writers = [startWriter(root, cacheDir, 'a', 12), startWriter(root, cacheDir, 'b', 12)];

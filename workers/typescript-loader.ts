@@ -6,14 +6,26 @@
  * in it), atomically, and keyed by TypeScript, Node and architecture; V8 itself rejects data that
  * does not match the source or its flags, and we then load normally and rewrite it.
  *
+ * V8 checks the data's header (version, flags, source hash) but not, in release builds, its payload:
+ * a flipped byte inside it aborts the whole process ("Fatal error: unreachable code"). So the file
+ * carries our own frame, {@link CODE_CACHE_HEADER_BYTES} bytes (magic, payload length, XXH64 of the
+ * payload) before V8's data; a file whose frame does not verify is never handed to V8, and is
+ * treated as rejected (loaded normally, then rewritten).
+ *
  * Trust: the cache sits in `node_modules/.cache/strata/v8` beside the typescript package it
  * describes — anyone who can write there can already rewrite node_modules/typescript itself.
- * `STRATA_V8_CACHE=off` disables it.
+ * `STRATA_V8_CACHE=off` disables it; `STRATA_V8_CACHE_DIR` moves it (tests).
  */
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+import { xxh64 } from '../native-bindings/hash.js';
+
+/** 'SV8C': the first four bytes of a framed code cache file. */
+export const CODE_CACHE_MAGIC = 0x43385653;
+/** Frame header: magic u32, payload length u32, XXH64 of the payload u64 (little-endian). */
+export const CODE_CACHE_HEADER_BYTES = 16;
 
 export interface TypescriptLoad {
   readonly codeCache: 'hit' | 'miss' | 'rejected' | 'off';
@@ -23,7 +35,25 @@ export interface TypescriptLoad {
 let loaded: { script: vm.Script; cacheFile: string; needsWrite: boolean } | null = null;
 
 function cacheFileFor(packageDir: string, version: string): string {
-  return path.join(packageDir, '..', '.cache', 'strata', 'v8', `typescript-${version}-${process.version}-${process.arch}.bin`);
+  const dir = process.env.STRATA_V8_CACHE_DIR || path.join(packageDir, '..', '.cache', 'strata', 'v8');
+  return path.join(dir, `typescript-${version}-${process.version}-${process.arch}.bin`);
+}
+
+/** The frame written before V8's data (see the module comment). */
+export function frameCodeCache(data: Uint8Array): Buffer {
+  const header = Buffer.alloc(CODE_CACHE_HEADER_BYTES);
+  header.writeUInt32LE(CODE_CACHE_MAGIC, 0);
+  header.writeUInt32LE(data.length, 4);
+  header.writeBigUInt64LE(xxh64(data), 8);
+  return header;
+}
+
+/** V8's data inside a framed file, or null when the frame does not verify (corrupt, truncated, foreign). */
+export function unframeCodeCache(file: Buffer): Buffer | null {
+  if (file.length < CODE_CACHE_HEADER_BYTES || file.readUInt32LE(0) !== CODE_CACHE_MAGIC) return null;
+  const payload = file.subarray(CODE_CACHE_HEADER_BYTES);
+  if (payload.length === 0 || file.readUInt32LE(4) !== payload.length) return null;
+  return xxh64(payload) === file.readBigUInt64LE(8) ? payload : null;
 }
 
 /** Loads typescript into require.cache (once per thread). Falls back to a plain require on any problem. */
@@ -38,8 +68,11 @@ export function preloadTypescript(): TypescriptLoad {
   const version = (JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   const cacheFile = cacheFileFor(packageDir, version);
   let cachedData: Buffer | undefined;
+  let corrupt = false;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    const framed = unframeCodeCache(fs.readFileSync(cacheFile));
+    corrupt = framed === null;
+    cachedData = framed ?? undefined;
   } catch {
     cachedData = undefined; // first run: no cache yet
   }
@@ -52,7 +85,7 @@ export function preloadTypescript(): TypescriptLoad {
   wrapper.call(module.exports, module.exports, Module.createRequire(entry), module, entry, path.dirname(entry));
   module.loaded = true;
   require.cache[entry] = module;
-  const codeCache = cachedData === undefined ? 'miss' : script.cachedDataRejected ? 'rejected' : 'hit';
+  const codeCache = corrupt || script.cachedDataRejected === true ? 'rejected' : cachedData === undefined ? 'miss' : 'hit';
   loaded = { script, cacheFile, needsWrite: codeCache !== 'hit' };
   return { codeCache, loadMs: performance.now() - started };
 }
@@ -64,7 +97,8 @@ export function saveTypescriptCodeCache(): void {
   const temporary = `${loaded.cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     fs.mkdirSync(path.dirname(loaded.cacheFile), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(temporary, loaded.script.createCachedData(), { mode: 0o600 });
+    const data = loaded.script.createCachedData();
+    fs.writeFileSync(temporary, Buffer.concat([frameCodeCache(data), data]), { mode: 0o600 });
     fs.renameSync(temporary, loaded.cacheFile);
   } catch {
     fs.rmSync(temporary, { force: true }); // read-only node_modules: run without the cache

@@ -12,15 +12,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { xxh64 } from '../../native-bindings/hash.js';
+import { isStrataError } from '../../shared/errors.js';
 import type { LevelName, LevelSnapshot } from '../metrics.js';
 import { evaluateAlerts, LEVEL_NAMES, metricsReport, type Alert, type MetricsReport } from '../metrics-report.js';
 import { resolveOptions, type ResolvedOptions } from '../options.js';
+import { lastRunFileFor, loadLastRun } from '../last-run-file.js';
 import { resultsFileFor } from '../results/results-file.js';
 import { scanStore } from '../store/bounds.js';
 import { CACHE_DIR_ENV, DEFAULT_CACHE_SUBDIR, userCacheDirFor } from '../store/cache-dir.js';
 import { hasMarker, INDEX_SUFFIX, INDEXES_DIR } from '../store/layout.js';
 import { decodePlainData } from '../store/safe-msgpack.js';
-import { INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexIdFor, indexVersionOf } from '../store/root-index.js';
+import { decodeIndex, INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexIdFor, indexVersionOf } from '../store/root-index.js';
 import { REPORT_SCHEMA_VERSION, type StopReason } from '../warm-report.js';
 import { commonOptions, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
@@ -81,6 +83,11 @@ export interface CacheDirSummary {
     readonly index: { readonly bytes: number; readonly indexedFiles: number | null } | null;
     /** This root's L3 results file. */
     readonly results: { readonly bytes: number; readonly entries: number | null } | null;
+    /**
+     * This root's files that are present but do not verify (cache-directory-relative paths): its
+     * index, results file or last-run file. Each is rebuilt by the next warm; nothing is changed here.
+     */
+    readonly corrupt: readonly string[];
   };
   readonly lastRun: LastRun | null;
   /** Hit rates and eviction rates of the last run (budgets of the current options). */
@@ -126,6 +133,17 @@ function indexedFiles(file: string): number | null {
   }
 }
 
+/** Whether an index file passes the checks a load makes before it looks at the records (header, checksum). */
+function indexVerifies(file: string): boolean {
+  try {
+    decodeIndex(fs.readFileSync(file), '');
+    return true; // loaded, or written for another parser or index version: not corrupt
+  } catch (error) {
+    if (isStrataError(error) && error.code === 'ECORRUPT') return false;
+    return true; // unreadable: shown as present, not as corrupt
+  }
+}
+
 /** Result entries in a results file, read-only (a corrupt file is left for the engine to remove). */
 function resultEntries(file: string): number | null {
   try {
@@ -162,16 +180,11 @@ function levelsField(value: unknown): Record<LevelName, LevelSnapshot> {
   return levels;
 }
 
-/** The last warm's report of the root in `cacheDir`; null when there is none or it is unreadable. */
+/** The last warm's report of the root in `cacheDir`; null when there is none or it does not verify. */
 export function readLastRun(cacheDir: string, indexId: string): LastRun | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(path.join(cacheDir, 'runs', `${indexId}.json`), 'utf8'));
-  } catch {
-    return null; // no warm persisted yet, or a half-written file from another version: no last run
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-  const run = parsed as Record<string, unknown>;
+  const load = loadLastRun(lastRunFileFor(cacheDir, indexId));
+  if (load.run === null) return null; // no warm persisted yet, or a corrupt file (the next warm rewrites it)
+  const run = load.run;
   const stoppedBy = run.stoppedBy;
   return {
     savedAt: typeof run.savedAt === 'string' ? run.savedAt : null,
@@ -205,7 +218,7 @@ export function summarizeCacheDir(options: ResolvedOptions, env: NodeJS.ProcessE
       cacheDir: null,
       indexId: null,
       levels: { content: NOT_PERSISTED, ast: { entries: 0, bytes: 0 }, results: { entries: 0, bytes: 0 }, streams: NOT_PERSISTED },
-      disk: { bytes: 0, packs: none, indexes: none, other: none, index: null, results: null },
+      disk: { bytes: 0, packs: none, indexes: none, other: none, index: null, results: null, corrupt: [] },
       lastRun: null,
       metrics: null,
       alerts: [],
@@ -226,6 +239,10 @@ export function summarizeCacheDir(options: ResolvedOptions, env: NodeJS.ProcessE
   const resultsBytes = statSize(resultsFile);
   const results = resultsBytes === null ? null : { bytes: resultsBytes, entries: resultEntries(resultsFile) };
   const lastRun = readLastRun(dir, indexId);
+  const corrupt: string[] = [];
+  if (index !== null && !indexVerifies(indexFile)) corrupt.push(path.relative(dir, indexFile));
+  if (results !== null && results.entries === null) corrupt.push(path.relative(dir, resultsFile));
+  if (loadLastRun(lastRunFileFor(dir, indexId)).status === 'corrupt') corrupt.push(path.relative(dir, lastRunFileFor(dir, indexId)));
   const metrics = lastRun === null ? null : metricsReport({ levels: lastRun.levels, content: { budget: options.contentBudget }, ast: { budget: options.astBudget } });
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -239,7 +256,7 @@ export function summarizeCacheDir(options: ResolvedOptions, env: NodeJS.ProcessE
       results: { entries: results === null ? 0 : results.entries, bytes: results?.bytes ?? 0 },
       streams: NOT_PERSISTED,
     },
-    disk: { bytes: files.reduce((total, file) => total + file.bytes, 0), packs, indexes: sum(['index']), other: sum(['temp', 'stale']), index, results },
+    disk: { bytes: files.reduce((total, file) => total + file.bytes, 0), packs, indexes: sum(['index']), other: sum(['temp', 'stale']), index, results, corrupt },
     lastRun,
     metrics,
     alerts: metrics === null ? [] : evaluateAlerts(metrics, options),
@@ -267,6 +284,7 @@ export function formatCacheDirSummary(summary: CacheDirSummary): string {
   const lines = [`${summary.root}`, `cache directory ${summary.cacheDir} (index ${summary.indexId ?? '-'}): ${formatBytes(summary.disk.bytes)} on disk`, '', 'on disk'];
   lines.push(...table([['level', 'entries', 'bytes'], ...LEVEL_NAMES.map((name) => [name, cell(summary.levels[name].entries), cell(summary.levels[name].bytes, true)])]));
   lines.push(`  packs ${summary.disk.packs.files} (${formatBytes(summary.disk.packs.bytes)}), indexes ${summary.disk.indexes.files} (${formatBytes(summary.disk.indexes.bytes)}), other ${summary.disk.other.files} (${formatBytes(summary.disk.other.bytes)})`);
+  if (summary.disk.corrupt.length > 0) lines.push(`  corrupt (rebuilt by the next warm): ${summary.disk.corrupt.join(', ')}`);
   const run = summary.lastRun;
   if (run === null || summary.metrics === null) {
     lines.push('', summary.message ?? 'no last run');

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { discardChecksummedFile, readChecksummedFile, writeChecksummedFile, type ChecksummedFormat } from '../store/checksummed-file.js';
+import { RESULTS_DIR } from '../store/layout.js';
 
 const RESULTS_FORMAT: ChecksummedFormat = { magic: 0x53455253 /* 'SRES' */, version: 1, what: 'results file' };
 
@@ -19,7 +20,7 @@ export interface StoredResult {
 }
 
 export function resultsFileFor(cacheDir: string, indexId: string): string {
-  return path.join(cacheDir, 'results', `${indexId}.bin`);
+  return path.join(cacheDir, RESULTS_DIR, `${indexId}.bin`);
 }
 
 /** Loads results; a missing file is empty, a corrupt one is empty and reported (`corrupt: true`). */

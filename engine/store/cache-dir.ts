@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { xxh64String } from '../../native-bindings/hash.js';
-import { ensurePrivateDir, hasMarker, INDEXES_DIR, isMissing, MARKER_FILE, markerContent, PACKS_DIR, writeFileAtomic } from './layout.js';
+import { ensurePrivateDir, hasMarker, INDEXES_DIR, isMissing, LAST_RUN_DIR, MARKER_FILE, markerIntact, markerText, PACKS_DIR, RESULTS_DIR, writeFileAtomic } from './layout.js';
 
 /** The environment variable naming the cache directory (relative paths resolve against the root). */
 export const CACHE_DIR_ENV = 'STRATA_CACHE_DIR';
@@ -26,7 +26,7 @@ export const USER_CACHE_FOLDER = 'strata';
 /** Where a usable cache directory came from. */
 export type CacheDirSource = 'option' | 'env' | 'default' | 'user-cache';
 
-export type CacheDirResolution = { readonly dir: string; readonly source: CacheDirSource; readonly warning?: undefined } | { readonly dir: null; readonly source?: undefined; readonly warning: string };
+export type CacheDirResolution = { readonly dir: string; readonly source: CacheDirSource; readonly warning?: undefined; /** A marker file was there but invalid (rewritten). */ readonly markerRepaired?: boolean } | { readonly dir: null; readonly source?: undefined; readonly warning: string };
 
 export interface CacheDirRequest {
   /** The root (absolute). */
@@ -56,7 +56,7 @@ export function prepareCacheDir(dir: string, adoptOnlyEmpty: boolean): string | 
     }
     ensurePrivateDir(dir);
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
-    if (!hasMarker(dir)) writeFileAtomic(path.join(dir, MARKER_FILE), [Buffer.from(JSON.stringify(markerContent(), null, 2) + '\n')]);
+    if (!markerIntact(dir)) writeFileAtomic(path.join(dir, MARKER_FILE), [Buffer.from(markerText())]);
     ensurePrivateDir(path.join(dir, PACKS_DIR));
     ensurePrivateDir(path.join(dir, INDEXES_DIR));
     return null;
@@ -71,7 +71,16 @@ export function prepareCacheDir(dir: string, adoptOnlyEmpty: boolean): string | 
  * not a foreign one.
  */
 function isStrataName(name: string): boolean {
-  return name.startsWith(MARKER_FILE) || name === PACKS_DIR || name === INDEXES_DIR || name.endsWith('.lock');
+  return name.startsWith(MARKER_FILE) || name === PACKS_DIR || name === INDEXES_DIR || name === RESULTS_DIR || name === LAST_RUN_DIR || name.includes('.lock');
+}
+
+function repaired(markerRepaired: boolean): { markerRepaired?: true } {
+  return markerRepaired ? { markerRepaired: true } : {};
+}
+
+/** A marker file that is there but is not the one Strata writes (zeroed, truncated, flipped, overwritten). */
+function invalidMarker(dir: string): boolean {
+  return fs.existsSync(path.join(dir, MARKER_FILE)) && !markerIntact(dir);
 }
 
 function realpathOrSelf(dir: string): string {
@@ -96,14 +105,16 @@ export function resolveCacheDir(request: CacheDirRequest): CacheDirResolution {
   if (request.cacheDir !== null || (fromEnv !== undefined && fromEnv !== '')) {
     const source: CacheDirSource = request.cacheDir !== null ? 'option' : 'env';
     const dir = path.resolve(root, (request.cacheDir ?? fromEnv) as string);
+    const markerRepaired = invalidMarker(dir);
     const problem = prepareCacheDir(dir, true);
-    if (problem === null) return { dir, source };
+    if (problem === null) return { dir, source, ...repaired(markerRepaired) };
     const named = source === 'option' ? 'cacheDir' : CACHE_DIR_ENV;
     return { dir: null, warning: `Persistence off: ${named}: ${problem}. Running in memory.` };
   }
   const defaultDir = path.join(root, DEFAULT_CACHE_SUBDIR);
+  const defaultRepaired = invalidMarker(defaultDir);
   const defaultProblem = prepareCacheDir(defaultDir, false);
-  if (defaultProblem === null) return { dir: defaultDir, source: 'default' };
+  if (defaultProblem === null) return { dir: defaultDir, source: 'default', ...repaired(defaultRepaired) };
   let userDir: string;
   try {
     userDir = userCacheDirFor(root, request.env);
@@ -112,7 +123,8 @@ export function resolveCacheDir(request: CacheDirRequest): CacheDirResolution {
   } catch (error) {
     return { dir: null, warning: `Persistence off: ${defaultProblem}, and no user cache directory (${errorText(error)}). Running in memory.` };
   }
+  const userRepaired = invalidMarker(userDir);
   const userProblem = prepareCacheDir(userDir, false);
-  if (userProblem === null) return { dir: userDir, source: 'user-cache' };
+  if (userProblem === null) return { dir: userDir, source: 'user-cache', ...repaired(userRepaired) };
   return { dir: null, warning: `Persistence off: ${defaultProblem}, and ${userProblem}. Running in memory.` };
 }

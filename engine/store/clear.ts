@@ -8,11 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StrataError } from '../../shared/errors.js';
-import { hasMarker, isMissing, MARKER_FILE, STORE_LOCK_NAME } from './layout.js';
+import { hasMarker, isMissing, MARKER_FILE, STORE_LOCK_NAME, uniqueToken } from './layout.js';
 import { FileLock } from './lock.js';
 
 /** How long clear waits for a writer's lock before clearing anyway (everything written is atomic). */
 const CLEAR_LOCK_WAIT_MS = 5_000;
+/** Suffix of a cache directory renamed aside while `clear` removes it. */
+export const CLEARING_SUFFIX = '.clearing';
 
 export interface ClearOptions {
   /** The root the cache belongs to (never deleted). */
@@ -71,6 +73,24 @@ function measure(dir: string, lockFile: string): { files: number; bytes: number 
   return { files, bytes };
 }
 
+/**
+ * Removes `dir` even while other processes keep writing into it (a recursive remove alone fails
+ * with ENOTEMPTY when a pack lands between its listing and its rmdir): the directory is first
+ * renamed aside, atomically, so that writers find it gone and recreate a fresh one (disk-store.ts),
+ * and the renamed tree, which no path names any more, is removed at leisure.
+ */
+function removeTree(dir: string): void {
+  const aside = `${dir}.${uniqueToken()}${CLEARING_SUFFIX}`;
+  try {
+    fs.renameSync(dir, aside);
+  } catch (error) {
+    if (isMissing(error)) return; // removed meanwhile by another clear
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // cannot rename (parent not writable…): remove in place
+    return;
+  }
+  fs.rmSync(aside, { recursive: true, force: true, maxRetries: 5 });
+}
+
 /** Deletes the cache directory `dir` after the checks above. Throws `EINVALIDOPTION` when refused. */
 export function clearCacheDir(dir: string, options: ClearOptions): ClearResult {
   const resolved = path.resolve(dir);
@@ -95,7 +115,7 @@ export function clearCacheDir(dir: string, options: ClearOptions): ClearResult {
   lock.acquire(CLEAR_LOCK_WAIT_MS); // best effort: writers rename atomically into folders that vanish
   try {
     const { files, bytes } = measure(real, lock.file);
-    fs.rmSync(real, { recursive: true, force: true });
+    removeTree(real);
     return { dir: real, cleared: true, files, bytes };
   } finally {
     lock.release();

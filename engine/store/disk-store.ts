@@ -59,6 +59,10 @@ export interface DiskStoreCounters {
   bytesWritten: number;
   /** Batches or index saves lost to an I/O error. */
   writeErrors: number;
+  /** Stale or unreadable lock files recovered (their owner died, or they held garbage). */
+  locksRecovered: number;
+  /** Marker files found present but invalid (rewritten when the directory was opened). */
+  corruptMarkers: number;
 }
 
 function describe(error: unknown): string {
@@ -81,14 +85,14 @@ export class DiskStore {
   readonly #reader: PackReader;
   readonly #index: RootIndexFile;
   readonly #lock: FileLock;
-  readonly #counters: DiskStoreCounters = { corruptEntries: 0, corruptIndexes: 0, missingPacks: 0, packsWritten: 0, bytesWritten: 0, writeErrors: 0 };
+  readonly #counters: DiskStoreCounters = { corruptEntries: 0, corruptIndexes: 0, missingPacks: 0, packsWritten: 0, bytesWritten: 0, writeErrors: 0, locksRecovered: 0, corruptMarkers: 0 };
   readonly #warnings: string[] = [];
   #lastIndexStatus: IndexLoadStatus | null = null;
   #closed = false;
 
-  private constructor(dir: string, source: CacheDirSource, options: DiskStoreOptions) {
+  private constructor(dir: string, source: { source: CacheDirSource; markerRepaired: boolean }, options: DiskStoreOptions) {
     this.dir = dir;
-    this.source = source;
+    this.source = source.source;
     this.rootPath = rootPathRelativeTo(dir, options.root);
     this.indexId = indexIdFor(dir, options.root);
     this.#keyPrefix = options.keyPrefix;
@@ -98,6 +102,7 @@ export class DiskStore {
     this.#reader = new PackReader(path.join(dir, PACKS_DIR), options.maxOpenPacks === undefined ? {} : { maxOpen: options.maxOpenPacks });
     this.#index = new RootIndexFile(path.join(dir, INDEXES_DIR), this.indexId);
     this.#lock = new FileLock(dir, STORE_LOCK_NAME);
+    if (source.markerRepaired) this.#counters.corruptMarkers++;
   }
 
   /** Resolves and prepares the cache directory; `{ store: null, warning }` when none is usable. Never throws. */
@@ -105,7 +110,7 @@ export class DiskStore {
     const resolved = resolveCacheDir({ root: options.root, cacheDir: options.cacheDir, env: options.env });
     if (resolved.dir === null) return { store: null, warning: resolved.warning };
     try {
-      return { store: new DiskStore(resolved.dir, resolved.source, options) };
+      return { store: new DiskStore(resolved.dir, { source: resolved.source, markerRepaired: resolved.markerRepaired === true }, options) };
     } catch (error) {
       return { store: null, warning: `Persistence off: cannot use ${resolved.dir} (${describe(error)}). Running in memory.` };
     }
@@ -113,7 +118,7 @@ export class DiskStore {
 
   /** A snapshot of the counters. */
   get counters(): Readonly<DiskStoreCounters> {
-    return { ...this.#counters };
+    return { ...this.#counters, locksRecovered: this.#counters.locksRecovered + this.#lock.recovered };
   }
 
   /** Recent problems worth telling the user about (most recent last). */

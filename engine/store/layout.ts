@@ -13,8 +13,12 @@
  *     <indexId>.idx                     one per root (root-index.ts)
  *     <indexId>.idx.<random>.tmp        an index being written
  *     <indexId>.idx.<time36>.corrupt    a quarantined index (reclaimed first by the bound)
- *   results/<indexId>.bin               one per root: L3 results (results-file.ts)
- *   patterns/<indexId>.bin              one per root: learned access patterns (warming/patterns-file.ts)
+ *   results/                            0o700
+ *     <indexId>.bin                     L3 results of one root (results/results-file.ts)
+ *   patterns/                           0o700
+ *     <indexId>.bin                     learned access patterns of one root (warming/patterns-file.ts)
+ *   runs/                               0o700
+ *     <indexId>.json                    the last warm's report of one root (last-run-file.ts)
  * ```
  *
  * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
@@ -32,6 +36,10 @@ export const MARKER_FILE = 'STRATA_CACHE_DIR.json';
 export const MARKER_TOOL = 'strata';
 export const PACKS_DIR = 'packs';
 export const INDEXES_DIR = 'indexes';
+/** L3 results, one file per root (results/results-file.ts). */
+export const RESULTS_DIR = 'results';
+/** The last warm's report, one file per root (last-run-file.ts). */
+export const LAST_RUN_DIR = 'runs';
 /** The lock that serialises index writes, bound enforcement and clear. */
 export const STORE_LOCK_NAME = 'store';
 export const PACK_SUFFIX = '.pack';
@@ -52,6 +60,24 @@ export interface MarkerContent {
 
 export function markerContent(): MarkerContent {
   return { tool: MARKER_TOOL, formatVersion: STORE_FORMAT_VERSION, note: 'Cache directory of Strata (@strata-cache/engine). Safe to delete; `strata clear` does.' };
+}
+
+/** The marker's bytes, as Strata writes them. */
+export function markerText(): string {
+  return JSON.stringify(markerContent(), null, 2) + '\n';
+}
+
+/**
+ * True when `dir` holds exactly the marker this version writes. A marker that names Strata but
+ * differs (a flipped byte in its note, another version's) still protects the directory
+ * ({@link hasMarker}); it is rewritten when the directory is opened.
+ */
+export function markerIntact(dir: string): boolean {
+  try {
+    return fs.readFileSync(path.join(dir, MARKER_FILE), 'utf8') === markerText();
+  } catch {
+    return false; // missing or unreadable
+  }
 }
 
 /** True when `dir` holds a regular marker file naming Strata. Never throws. */

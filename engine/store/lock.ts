@@ -122,9 +122,15 @@ export class FileLock {
   /** Absolute path of the lock file. */
   readonly file: string;
   #token: string | null = null;
+  #recovered = 0;
 
   constructor(dir: string, name: string) {
     this.file = path.join(dir, `${name}.lock`);
+  }
+
+  /** Stale lock files (dead owner, or unreadable past the grace) this instance moved aside. */
+  get recovered(): number {
+    return this.#recovered;
   }
 
   /** Whether this instance holds the lock. */
@@ -222,6 +228,7 @@ export class FileLock {
       }
     }
     fs.unlinkSync(aside);
+    if (moved === text) this.#recovered++;
     return true;
   }
 }
