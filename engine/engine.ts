@@ -25,7 +25,7 @@ import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
 import { dependencyState, type DependencyState } from './results/dependency-state.js';
-import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
+import type { DependencyService, DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
@@ -568,7 +568,13 @@ export class Engine {
   }
 
   #dependencyService(): DependencyService {
-    return (this.#deps ??= new DependencyService(engineDepsSource(this), { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes }));
+    if (this.#deps === null) {
+      // Loaded on first use: a plain warm never needs the dependency graph.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DependencyService: Service, engineDepsSource } = require('./graph/deps-service.js') as typeof import('./graph/deps-service.js');
+      this.#deps = new Service(engineDepsSource(this), { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes });
+    }
+    return this.#deps;
   }
 
   #moduleResolver(): ModuleResolver {

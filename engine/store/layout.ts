@@ -18,9 +18,17 @@
  * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
  * user's source, readable by its owner only.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+/**
+ * `bytes` random bytes as hex. node:crypto is loaded on the first call: a warm that writes nothing
+ * (an unchanged tree) never pays for loading it.
+ */
+export function randomHex(bytes: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
 
 /** Version of the directory layout; written into the marker. */
 export const STORE_FORMAT_VERSION = 1;
@@ -85,7 +93,7 @@ export function ensurePrivateDir(dir: string): void {
 
 /** A name no other process or call will pick: time, pid and randomness. */
 export function uniqueToken(): string {
-  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${randomHex(6)}`;
 }
 
 /** fsyncs a directory so a rename inside it survives a power loss. Best effort where unsupported. */
@@ -122,7 +130,7 @@ export function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
  * either the old file or the new one, plus at most a `*.tmp` file that nothing reads.
  */
 export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
-  const temp = `${file}.${crypto.randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  const temp = `${file}.${randomHex(6)}${TEMP_SUFFIX}`;
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
   let open = true;
   let renamed = false;
