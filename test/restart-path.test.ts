@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { parseWarmArgv, registerWarm } from '../engine/cli/warm-command.js';
+import { writeAll } from '../engine/store/layout.js';
 import { PackReader, PackWriter, type PackLocation } from '../engine/store/packs.js';
 import { accessIfSameStamp, decodeIndex, encodeIndex, keyLocations, type IndexRecord } from '../engine/store/root-index.js';
 import { decodeAstEntry, encodeAstEntry } from '../shared/ast-entry.js';
@@ -111,5 +112,21 @@ describe('index stamps from columns', () => {
     expect(accessIfSameStamp(index, 'src/f3.ts', ...stamp({ ...record(3), ino: 7n }))).toBe(9);
     expect(keyLocations(index)).toEqual(new Map([...records.values()].map((r) => [r.key, r.location])));
     expect(keyLocations(new Map(records))).toEqual(keyLocations(index));
+  });
+});
+
+describe('writeAll', () => {
+  it('writes every chunk in order, empty ones and more than one writev can take included', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-writeall-'));
+    try {
+      const chunks = Array.from({ length: 2500 }, (_, i) => Uint8Array.from({ length: i % 7 }, (_, j) => (i + j) & 0xff));
+      const file = path.join(dir, 'out');
+      const fd = fs.openSync(file, 'w');
+      writeAll(fd, chunks);
+      fs.closeSync(fd);
+      expect(Buffer.compare(fs.readFileSync(file), Buffer.concat(chunks))).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
