@@ -21,7 +21,7 @@ import { resultsFileFor } from './results/results-file.js';
 import { patternsFileFor } from './warming/patterns-file.js';
 import { DiskStore } from './store/disk-store.js';
 import type { PackLocation } from './store/packs.js';
-import type { IndexRecord, RootIndex } from './store/root-index.js';
+import { accessIfSameStamp, keyLocations, type IndexRecord, type RootIndex } from './store/root-index.js';
 
 /** Entries are written as a pack once this many bytes are waiting (one fsync per pack). */
 export const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -46,8 +46,12 @@ export interface PersistenceCounters {
 export class AstPersistence {
   readonly #store: DiskStore;
   readonly #index: RootIndex;
-  /** Where each key's entry lives: from the index, plus what this run flushed. */
-  readonly #locations = new Map<string, PackLocation>();
+  /**
+   * Where each key's entry lives: from the index, plus what this run flushed. Built on first need:
+   * a restart of an unchanged tree never needs it (until then, every record of the loaded index
+   * points at its entry).
+   */
+  #locationMap: Map<string, PackLocation> | null = null;
   /** Files whose entry is appended but not flushed yet: their index record waits for its location. */
   readonly #waiting = new Map<string, Omit<IndexRecord, 'location'>>();
   /** Keys appended to the store but not flushed yet. */
@@ -63,7 +67,10 @@ export class AstPersistence {
   private constructor(store: DiskStore, index: RootIndex) {
     this.#store = store;
     this.#index = index;
-    for (const record of index.values()) this.#locations.set(record.key, record.location);
+  }
+
+  get #locations(): Map<string, PackLocation> {
+    return (this.#locationMap ??= keyLocations(this.#index));
   }
 
   /** Opens the store for the root; null (with a warning) when no usable cache directory exists. */
@@ -97,18 +104,20 @@ export class AstPersistence {
     this.#corruptResults++;
   }
 
-  /** The record for a file whose stat still matches it exactly (answer from disk without reading). */
-  unchanged(path: string, stats: BigIntStats): IndexRecord | undefined {
-    const record = this.#index.get(path);
-    if (record === undefined) return undefined;
-    const same = record.mtimeNs === stats.mtimeNs && record.ctimeNs === stats.ctimeNs && record.size === Number(stats.size) && record.ino === stats.ino && record.dev === stats.dev;
-    if (!same || !this.#locations.has(record.key)) return undefined;
+  /**
+   * True when the file's stat still matches its record exactly and its entry is stored (answer from
+   * disk without reading). Compares against the index's columns: no record is built.
+   */
+  unchanged(path: string, stats: BigIntStats): boolean {
+    const lastAccessMs = accessIfSameStamp(this.#index, path, Number(stats.size), stats.mtimeNs, stats.ctimeNs, stats.ino, stats.dev);
+    if (lastAccessMs === undefined) return false;
+    if (this.#locationMap !== null && !this.#locationMap.has((this.#index.get(path) as IndexRecord).key)) return false;
     const now = Date.now();
-    if (now - record.lastAccessMs > ACCESS_RESOLUTION_MS) {
-      this.#index.set(path, { ...record, lastAccessMs: now });
+    if (now - lastAccessMs > ACCESS_RESOLUTION_MS) {
+      this.#index.set(path, { ...(this.#index.get(path) as IndexRecord), lastAccessMs: now });
       this.#dirty = true;
     }
-    return record;
+    return true;
   }
 
   /** True when an entry for this key is on disk (or waiting to be flushed). */
@@ -158,7 +167,8 @@ export class AstPersistence {
     if (this.#pendingKeys.has(key)) this.flush();
     const location = this.#locations.get(key);
     if (location === undefined) return null;
-    const bytes = this.#store.read(location);
+    // Transient bytes: decodeAstEntry keeps nothing of them (it decodes the metadata and copies the AST).
+    const bytes = this.#store.readTransient(location);
     if (bytes === null) {
       this.#missingEntries++;
       this.#forget(key);
@@ -178,12 +188,13 @@ export class AstPersistence {
 
   /** Drops index records of files that no longer exist. */
   retain(paths: ReadonlySet<string>): void {
-    for (const path of [...this.#index.keys()]) {
-      if (!paths.has(path)) {
-        this.#index.delete(path);
-        this.#dirty = true;
-      }
-    }
+    const gone: string[] = [];
+    for (const path of this.#index.keys()) if (!paths.has(path)) gone.push(path);
+    if (gone.length === 0) return;
+    // Built before the first drop: entries of dropped records stay reusable (a file restored with the same content is re-stamped).
+    this.#locationMap ??= keyLocations(this.#index);
+    for (const path of gone) this.#index.delete(path);
+    this.#dirty = true;
   }
 
   /** Writes waiting entries as one pack (one fsync) and points their files' records at it. */

@@ -26,7 +26,7 @@ import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
 import { dependencyState, type DependencyState } from './results/dependency-state.js';
-import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependentsAnswer } from './graph/deps-service.js';
+import type { DependencyService, DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
@@ -730,8 +730,14 @@ export class Engine {
   }
 
   #dependencyService(): DependencyService {
-    // The service's own reads (a file's imports, a reverse scan) are not the caller's accesses.
-    return (this.#deps ??= new DependencyService({ ...engineDepsSource(this), astOf: (file) => this.#astQuietly(file) }, { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes }));
+    if (this.#deps === null) {
+      // Loaded on first use: a plain warm never needs the dependency graph.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DependencyService: Service, engineDepsSource } = require('./graph/deps-service.js') as typeof import('./graph/deps-service.js');
+      // The service's own reads (a file's imports, a reverse scan) are not the caller's accesses.
+      this.#deps = new Service({ ...engineDepsSource(this), astOf: (file) => this.#astQuietly(file) }, { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes });
+    }
+    return this.#deps;
   }
 
   #moduleResolver(): ModuleResolver {

@@ -217,7 +217,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     if (persistence) {
       seen.add(event.path);
       // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
-      if (persistence.unchanged(event.path, event.stats) !== undefined) {
+      if (persistence.unchanged(event.path, event.stats)) {
         fromDisk++;
         bytes += event.size;
         return;

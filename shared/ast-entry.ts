@@ -52,7 +52,11 @@ export function encodeAstEntry(key: string, record: AstEntryRecord, requested: C
   return encodeEntry({ key, codec, meta, payload, rawLength: record.ast.byteLength });
 }
 
-/** Throws StrataError('ECORRUPT') for anything but a well-formed entry stored under `key`. */
+/**
+ * Throws StrataError('ECORRUPT') for anything but a well-formed entry stored under `key`. The record
+ * keeps no view of `bytes` (the AST is copied or decompressed into its own buffer), so they may be a
+ * reader's reused buffer.
+ */
 export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
   const entry = decodeEntry(bytes, key);
   const meta = decodePlainData(entry.meta, 'AST entry metadata');

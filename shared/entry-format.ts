@@ -138,6 +138,16 @@ export function encodeEntry(entry: EntryRecord): Uint8Array {
   return bytes;
 }
 
+/** True when the `length` bytes at `at` are exactly `key`, every character of which is ASCII. */
+function isAsciiKeyAt(bytes: Uint8Array, at: number, length: number, key: string): boolean {
+  if (key.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code >= 0x80 || bytes[at + i] !== code) return false;
+  }
+  return true;
+}
+
 function corrupt(what: string, path: string | undefined): StrataError {
   return new StrataError('ECORRUPT', `Corrupt cache entry: ${what}`, path);
 }
@@ -167,12 +177,16 @@ export function decodeEntry(bytes: Uint8Array, expectedKey?: string): EntryRecor
   if (codec === 'none' && rawLength !== payloadLength) throw corrupt('raw length differs from the payload length of an uncompressed entry', expectedKey);
   if (xxh64(bytes.subarray(CHECKSUMMED_FROM)) !== view.getBigUint64(ENTRY_OFFSET_CHECKSUM, true)) throw corrupt('checksum mismatch', expectedKey);
   let key: string;
-  try {
-    key = utf8Decoder.decode(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + keyLength));
-  } catch (error) {
-    throw new StrataError('ECORRUPT', 'Corrupt cache entry: key is not valid UTF-8', expectedKey, { cause: error });
+  if (expectedKey !== undefined && isAsciiKeyAt(bytes, ENTRY_HEADER_BYTES, keyLength, expectedKey)) {
+    key = expectedKey; // the common case, without decoding a string
+  } else {
+    try {
+      key = utf8Decoder.decode(bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + keyLength));
+    } catch (error) {
+      throw new StrataError('ECORRUPT', 'Corrupt cache entry: key is not valid UTF-8', expectedKey, { cause: error });
+    }
+    if (expectedKey !== undefined && key !== expectedKey) throw corrupt(`stored under key ${JSON.stringify(key)}`, expectedKey);
   }
-  if (expectedKey !== undefined && key !== expectedKey) throw corrupt(`stored under key ${JSON.stringify(key)}`, expectedKey);
   const metaStart = ENTRY_HEADER_BYTES + keyLength;
   return {
     key,

@@ -2,7 +2,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSourceFile } from '../discovery.js';
-import { gitChangedFiles } from '../git-changes.js';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../options.js';
@@ -12,7 +11,7 @@ import { UsageError } from './usage-error.js';
 import { createProgress, formatBytes, log, printJson } from './output.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 
-interface WarmFlags extends CommonFlags {
+export interface WarmFlags extends CommonFlags {
   entry?: string[];
   depth?: string;
   changed?: boolean;
@@ -41,52 +40,113 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .option('--no-persist', 'keep everything in memory for this run')
     .option('--budget <mode>', 'size memory levels from the profile or the machine (profile, auto)')
     .option('--include <dir...>', 'walk into directories skipped by default (node_modules)');
-  commonOptions(command).action(async (root: string | undefined, flags: WarmFlags) => {
-    const options: StrataOptions = {
-      ...optionsFromCommon(root, flags),
-      ...(flags.workers !== undefined ? { workers: flagNumber('--workers', flags.workers) } : {}),
-      ...(flags.memoryLimit !== undefined ? { memoryLimit: `${flagNumber('--memory-limit', flags.memoryLimit)}MiB` } : {}),
-      ...(flags.timeLimit !== undefined ? { warmTimeLimit: `${flagNumber('--time-limit', flags.timeLimit)}s` } : {}),
-      ...(flags.persist === false ? { persist: false } : {}),
-      ...(flags.predictive === false ? { predictive: false } : {}),
-      ...(flags.budget !== undefined ? { budget: flags.budget as StrataOptions['budget'] } : {}),
-      ...(flags.include !== undefined ? { includeNodeModules: includesNodeModules(flags.include) } : {}),
-    };
-    const engine = createEngine(options, { machine: await machineFor(options) });
-    const controller = new AbortController();
-    const interrupt = (): void => controller.abort();
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
-    const progress = createProgress(!flags.quiet);
-    try {
-      if (flags.predicted && flags.changed) throw new UsageError('--changed already warms the learned files after the changed ones. Accepted: one of --changed, --predicted.');
-      if (flags.depth !== undefined && flags.entry === undefined && !flags.changed) throw new UsageError('--depth applies to the files named by --entry (or --changed). Accepted: --entry FILE... --depth N.');
-      if (flags.entry !== undefined && flags.changed) throw new UsageError('--entry and --changed name the files to warm in two ways. Accepted: one of them.');
-      const depth = flags.depth === undefined ? undefined : flagCount('--depth', flags.depth);
-      const changed = flags.changed ? changedSourceFiles(engine.root) : undefined;
-      const entries = flags.entry?.map((file) => path.resolve(file)) ?? changed;
-      // CI order: what the change touched (and its dependencies) first, then what runs usually need.
-      const predicted = flags.predicted === true || (flags.changed === true && entries !== undefined);
-      const report = await engine.warm({
-        signal: controller.signal,
-        startedAt,
-        onProgress: (p) => progress.update(p.done, p.found),
-        ...(entries !== undefined ? { entries } : {}),
-        ...(depth !== undefined ? { depth } : {}),
-        ...(predicted ? { predicted } : {}),
-      });
-      progress.stop();
-      // The process's RSS high-water mark (getrusage): what --memory-limit is about, between samples too.
-      if (flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
-      else if (!flags.quiet) log(summarize(report));
-      setExit(report.stoppedBy === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
-    } finally {
-      progress.stop();
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
-      await engine.close();
+  commonOptions(command).action((root: string | undefined, flags: WarmFlags) => warmAction(root, flags, startedAt, setExit));
+}
+
+/** Value flags of `strata warm` that {@link parseWarmArgv} understands (one value each). */
+const FAST_VALUE_FLAGS: Readonly<Record<string, keyof WarmFlags>> = {
+  '--root': 'root',
+  '--cache-dir': 'cacheDir',
+  '--profile': 'profile',
+  '--workers': 'workers',
+  '--memory-limit': 'memoryLimit',
+  '--time-limit': 'timeLimit',
+  '--budget': 'budget',
+  '--depth': 'depth',
+};
+/** Boolean flags of `strata warm` that {@link parseWarmArgv} understands, with the value commander gives them. */
+const FAST_BOOLEAN_FLAGS: Readonly<Record<string, readonly [keyof WarmFlags | 'verbose', boolean]>> = {
+  '--json': ['json', true],
+  '--quiet': ['quiet', true],
+  '--verbose': ['verbose', true],
+  '--changed': ['changed', true],
+  '--no-persist': ['persist', false],
+  '--predicted': ['predicted', true],
+  '--no-predictive': ['predictive', false],
+};
+
+/**
+ * The common `strata warm` command lines, parsed without loading commander (the restart of an
+ * unchanged tree is dominated by start-up): `warm [root]` with the flags above, each at most once,
+ * values as separate arguments not starting with `-`. Answers the same root and flags as commander
+ * would, or null for anything else (help, variadic or `=` forms, repeats, errors): commander then
+ * parses it as usual.
+ */
+export function parseWarmArgv(argv: readonly string[]): { root: string | undefined; flags: WarmFlags } | null {
+  if (argv[0] !== 'warm') return null;
+  let root: string | undefined;
+  // Commander's defaults for its `--no-…` flags.
+  const flags: Record<string, unknown> = { persist: true, predictive: true };
+  const seen = new Set<string>();
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) {
+      if (root !== undefined) return null;
+      root = arg;
+      continue;
     }
-  });
+    if (seen.has(arg)) return null;
+    seen.add(arg);
+    const boolean = FAST_BOOLEAN_FLAGS[arg];
+    if (boolean !== undefined && Object.hasOwn(FAST_BOOLEAN_FLAGS, arg)) {
+      flags[boolean[0]] = boolean[1];
+      continue;
+    }
+    const name = Object.hasOwn(FAST_VALUE_FLAGS, arg) ? FAST_VALUE_FLAGS[arg] : undefined;
+    const value = argv[i + 1];
+    if (name === undefined || value === undefined || value.startsWith('-')) return null;
+    flags[name] = value;
+    i++;
+  }
+  return { root, flags: flags as WarmFlags };
+}
+
+/** What `strata warm` does once its command line is parsed. */
+export async function warmAction(root: string | undefined, flags: WarmFlags, startedAt: number, setExit: (code: number) => void): Promise<void> {
+  const options: StrataOptions = {
+    ...optionsFromCommon(root, flags),
+    ...(flags.workers !== undefined ? { workers: flagNumber('--workers', flags.workers) } : {}),
+    ...(flags.memoryLimit !== undefined ? { memoryLimit: `${flagNumber('--memory-limit', flags.memoryLimit)}MiB` } : {}),
+    ...(flags.timeLimit !== undefined ? { warmTimeLimit: `${flagNumber('--time-limit', flags.timeLimit)}s` } : {}),
+    ...(flags.persist === false ? { persist: false } : {}),
+    ...(flags.predictive === false ? { predictive: false } : {}),
+    ...(flags.budget !== undefined ? { budget: flags.budget as StrataOptions['budget'] } : {}),
+    ...(flags.include !== undefined ? { includeNodeModules: includesNodeModules(flags.include) } : {}),
+  };
+  const engine = createEngine(options, { machine: await machineFor(options) });
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const progress = createProgress(!flags.quiet);
+  try {
+    if (flags.predicted && flags.changed) throw new UsageError('--changed already warms the learned files after the changed ones. Accepted: one of --changed, --predicted.');
+    if (flags.depth !== undefined && flags.entry === undefined && !flags.changed) throw new UsageError('--depth applies to the files named by --entry (or --changed). Accepted: --entry FILE... --depth N.');
+    if (flags.entry !== undefined && flags.changed) throw new UsageError('--entry and --changed name the files to warm in two ways. Accepted: one of them.');
+    const depth = flags.depth === undefined ? undefined : flagCount('--depth', flags.depth);
+    const changed = flags.changed ? changedSourceFiles(engine.root) : undefined;
+    const entries = flags.entry?.map((file) => path.resolve(file)) ?? changed;
+    // CI order: what the change touched (and its dependencies) first, then what runs usually need.
+    const predicted = flags.predicted === true || (flags.changed === true && entries !== undefined);
+    const report = await engine.warm({
+      signal: controller.signal,
+      startedAt,
+      onProgress: (p) => progress.update(p.done, p.found),
+      ...(entries !== undefined ? { entries } : {}),
+      ...(depth !== undefined ? { depth } : {}),
+      ...(predicted ? { predicted } : {}),
+    });
+    progress.stop();
+    // The process's RSS high-water mark (getrusage): what --memory-limit is about, between samples too.
+    if (flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
+    else if (!flags.quiet) log(summarize(report));
+    setExit(report.stoppedBy === 'interrupted' ? EXIT_INTERRUPTED : EXIT_OK);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await engine.close();
+  }
 }
 
 function flagNumber(flag: string, value: string): number {
@@ -97,6 +157,9 @@ function flagNumber(flag: string, value: string): number {
 
 /** Changed source files from git; the whole tree (undefined) when the root is not a git checkout. */
 function changedSourceFiles(root: string): string[] | undefined {
+  // Loaded on first use (it loads node:child_process).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { gitChangedFiles } = require('../git-changes.js') as typeof import('../git-changes.js');
   const files = gitChangedFiles(root);
   if (files === null) {
     log('strata: --changed: the root is not a git checkout; warming the whole tree');

@@ -223,10 +223,19 @@ export class DiskStore {
 
   /** The record's bytes at `location`, or null when its pack is gone or the range is not in it (counted). */
   read(location: PackLocation): Uint8Array | null {
+    return this.#read(location, false);
+  }
+
+  /** Like {@link read}, into a buffer the store reuses: the bytes are valid until its next read (copy what you keep). */
+  readTransient(location: PackLocation): Uint8Array | null {
+    return this.#read(location, true);
+  }
+
+  #read(location: PackLocation, transient: boolean): Uint8Array | null {
     this.#assertOpen();
     let result: PackRead;
     try {
-      result = this.#reader.readDetailed(location);
+      result = transient ? this.#reader.readTransient(location) : this.#reader.readDetailed(location);
     } catch (error) {
       this.#warn(`cannot read ${location.pack} (${describe(error)})`);
       return null;

