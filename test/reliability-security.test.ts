@@ -102,6 +102,9 @@ describe('cache security', () => {
       const engine = createEngine({ root: tree.root, executor: 'in-thread' }, isolated);
       const report = await engine.warm();
       expect(report.files).toBe(2); // the forged records name no file of the root
+      // An index holding a path Strata never writes is not Strata's: quarantined whole, counted, rebuilt.
+      expect(engine.stats().disk.counters?.corruptIndexes).toBe(1);
+      expect(report.parsed).toBe(2); // rebuilt from the sources: the index is what located the entries
       await expect(engine.ast(climb)).rejects.toMatchObject({ code: 'ENOTINROOT' });
       expect(engine.validate({ repair: true }).findings.every((finding) => finding.path !== 'src/a.ts' && finding.path !== 'src/b.ts')).toBe(true);
       await engine.close();

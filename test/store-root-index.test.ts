@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiskStore } from '../engine/store/disk-store.js';
 import type { PackLocation } from '../engine/store/packs.js';
-import { decodeIndex, encodeIndex, indexIdFor, INDEX_FORMAT_VERSION, RootIndexFile, type IndexRecord } from '../engine/store/root-index.js';
+import { decodeIndex, encodeIndex, indexIdFor, INDEX_FORMAT_VERSION, isRootRelativePath, RootIndexFile, type IndexRecord } from '../engine/store/root-index.js';
 import { encodeEntry } from '../shared/entry-format.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
 
@@ -213,5 +213,12 @@ describe('root index', () => {
     expect(found.contentHash).toBe(contentHash);
     expect(Buffer.from(moved.store.readEntry(found.location, key)?.payload ?? []).equals(payload)).toBe(true);
     moved.store.close();
+  });
+});
+
+describe('isRootRelativePath (every index path is checked at load)', () => {
+  it('accepts what Strata writes and refuses what could leave the root', () => {
+    for (const ok of ['a.ts', 'src/a.ts', '.hidden/d.d.ts', 'src/..a.ts', 'src/a..ts', 'a b/ü.ts', 'x/.../y.ts']) expect(isRootRelativePath(ok)).toBe(true);
+    for (const bad of ['', '/etc/passwd', '..', '.', '../x.ts', 'src/../../x.ts', './a.ts', 'src/./a.ts', 'src/..', 'src/.', 'src//a.ts', 'src/', 'a\0.ts']) expect(isRootRelativePath(bad)).toBe(false);
   });
 });

@@ -331,6 +331,17 @@ interface Columns {
 const HEX_DIGITS = /^[0-9a-f]*$/;
 
 /**
+ * What every path Strata writes looks like: relative, `/`-separated, no empty, `.` or `..` segment,
+ * no NUL. An index holding anything else was not written by Strata: the whole index is corrupt.
+ * A few `indexOf`s per path: the restart path pays this for every record.
+ */
+export function isRootRelativePath(file: string): boolean {
+  if (file === '' || file.charCodeAt(0) === 47 /* / */ || file.indexOf('\0') >= 0 || file.indexOf('//') >= 0 || file.endsWith('/')) return false;
+  if (file.indexOf('.') < 0) return true;
+  return !(file === '.' || file === '..' || file.startsWith('./') || file.startsWith('../') || file.endsWith('/.') || file.endsWith('/..') || file.indexOf('/./') >= 0 || file.indexOf('/../') >= 0);
+}
+
+/**
  * Checks every record without allocating anything per record: lengths add up, content hashes are
  * lowercase hex digits, pack ids are in range, numbers are natural (and the length positive).
  */
@@ -377,7 +388,11 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
     this.#columns = columns;
     const { paths, pathLengths } = columns;
     let at = 0;
-    for (let i = 0; i < count; i++) super.set(paths.slice(at, (at += pathLengths[i] as number)), i as unknown as IndexRecord);
+    for (let i = 0; i < count; i++) {
+      const file = paths.slice(at, (at += pathLengths[i] as number));
+      if (!isRootRelativePath(file)) throw corrupt(`record ${i}: not a root-relative path`);
+      super.set(file, i as unknown as IndexRecord);
+    }
     if (super.size !== count) throw corrupt('duplicate paths');
   }
 
