@@ -9,7 +9,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type Piscina from 'piscina';
 import type { CodecId } from '../native-bindings/lz4.js';
 import { MEBIBYTE } from './units.js';
-import type { FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
+import type { CodeCacheOutcome, FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
 
 export type ParseExecutor = 'pool' | 'in-thread';
 
@@ -38,6 +38,8 @@ export interface PoolStats {
   readonly latencyMs: { readonly count: number; readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly retriedFiles: number;
   readonly started: boolean;
+  /** How workers loaded TypeScript: through the V8 code cache (`hit`), rebuilding it (`miss`, `rejected`: a damaged file, rewritten), or without it (`off`). */
+  readonly codeCache: Readonly<Record<CodeCacheOutcome, number>>;
 }
 
 export class ParsePool {
@@ -49,6 +51,7 @@ export class ParsePool {
   #tasks = 0;
   #busyMs = 0;
   #retriedFiles = 0;
+  readonly #codeCache: Record<CodeCacheOutcome, number> = { hit: 0, miss: 0, rejected: 0, off: 0 };
   #startedAt = 0;
   /** Batch round-trip times in µs (perf_hooks histograms record integers). */
   readonly #latency: RecordableHistogram = createHistogram();
@@ -93,7 +96,11 @@ export class ParsePool {
     });
     for (let i = 0; i < workers; i++) {
       // Best effort: a failed warm-up surfaces on the first real batch instead.
-      this.#run({ type: 'warmup' }).catch(() => undefined);
+      this.#run({ type: 'warmup' })
+        .then((response) => {
+          if (response.type === 'warmup-done' && response.codeCache !== undefined) this.#codeCache[response.codeCache]++;
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -132,6 +139,7 @@ export class ParsePool {
       latencyMs: { count: latency.count, p50: ms(latency.percentile(50)), p90: ms(latency.percentile(90)), p99: ms(latency.percentile(99)), max: ms(latency.max) },
       retriedFiles: this.#retriedFiles,
       started: this.started,
+      codeCache: { ...this.#codeCache },
     };
   }
 

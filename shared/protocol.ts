@@ -76,7 +76,12 @@ export interface WarmupResponse {
   readonly type: 'warmup-done';
   readonly parser: ParserIdentity;
   readonly loadMs: number;
+  /** How the worker loaded TypeScript through its V8 code cache; absent in the coordinator's thread. */
+  readonly codeCache?: CodeCacheOutcome;
 }
+
+/** 'rejected': the cache file did not verify (or V8 refused it) and was rewritten. */
+export type CodeCacheOutcome = 'hit' | 'miss' | 'rejected' | 'off';
 
 export type WorkerResponse = ParseBatchResponse | WarmupResponse;
 

@@ -235,4 +235,25 @@ describe('corrupt cache files', () => {
     }
     expect(load()).toEqual({ codeCache: 'hit', statements: 1 });
   }, 60_000);
+
+  it('counts how pool workers loaded the parser, a damaged code cache as rejected, in stats().pool.codeCache', () => {
+    const v8Dir = path.join(work, 'v8-pool');
+    const engineModule = path.join(__dirname, '..', 'engine', 'engine.js');
+    // A child process: worker threads take their environment (STRATA_V8_CACHE_DIR) from the real process.
+    const script = `const { createEngine } = require(${JSON.stringify(engineModule)});
+      (async () => { const e = createEngine({ root: ${JSON.stringify(work)}, workers: 1, persist: false }, { env: {}, readConfigFile: false });
+      await e.warm(); const counts = e.stats().pool.codeCache; await e.close(); process.stdout.write(JSON.stringify(counts)); })();`;
+    const warmOnce = (): Record<string, number> => {
+      const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, STRATA_V8_CACHE: '', STRATA_V8_CACHE_DIR: v8Dir } });
+      expect(run.status).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, number>;
+    };
+    expect(warmOnce()).toEqual({ hit: 0, miss: 1, rejected: 0, off: 0 });
+    expect(warmOnce()).toEqual({ hit: 1, miss: 0, rejected: 0, off: 0 });
+    corruptions++;
+    const file = onlyFile(v8Dir);
+    damage(file, 'flip', random, [{ offset: CODE_CACHE_HEADER_BYTES, length: fs.statSync(file).size - CODE_CACHE_HEADER_BYTES }]);
+    expect(warmOnce()).toEqual({ hit: 0, miss: 0, rejected: 1, off: 0 });
+    expect(warmOnce()).toEqual({ hit: 1, miss: 0, rejected: 0, off: 0 }); // rewritten
+  }, 60_000);
 });

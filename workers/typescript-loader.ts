@@ -16,6 +16,7 @@
  * describes — anyone who can write there can already rewrite node_modules/typescript itself.
  * `STRATA_V8_CACHE=off` disables it; `STRATA_V8_CACHE_DIR` moves it (tests).
  */
+import type { CodeCacheOutcome } from '../shared/protocol.js';
 import * as fs from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
@@ -28,7 +29,7 @@ export const CODE_CACHE_MAGIC = 0x43385653;
 export const CODE_CACHE_HEADER_BYTES = 16;
 
 export interface TypescriptLoad {
-  readonly codeCache: 'hit' | 'miss' | 'rejected' | 'off';
+  readonly codeCache: CodeCacheOutcome;
   readonly loadMs: number;
 }
 

@@ -4,14 +4,17 @@ import type { WorkerRequest, WorkerResponse } from '../shared/protocol.js';
 import { preloadTypescript, saveTypescriptCodeCache } from './typescript-loader.js';
 
 // Before parse-batch (and so typescript) is required: load the parser through the V8 code cache.
-preloadTypescript();
+const typescriptLoad = preloadTypescript();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handleRequest, transferablesOf } = require('./parse-batch.js') as typeof import('./parse-batch.js');
 
 export default function runTask(request: WorkerRequest): WorkerResponse {
-  const response = handleRequest(request);
-  // After a first parse the lazily compiled parser functions are in the cache too.
-  if (response.type === 'warmup-done') saveTypescriptCodeCache();
+  let response = handleRequest(request);
+  if (response.type === 'warmup-done') {
+    // After a first parse the lazily compiled parser functions are in the cache too.
+    saveTypescriptCodeCache();
+    response = { ...response, codeCache: typescriptLoad.codeCache };
+  }
   const transfer = transferablesOf(response);
   if (transfer.length === 0) return response;
   // Piscina moves a value that implements its Transferable protocol instead of cloning it.
