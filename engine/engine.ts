@@ -20,7 +20,7 @@ import { ParsePool, type ParseExecutor } from './parse-pool.js';
 import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
 import { RSS_SAMPLE_MS, runWarm, type WarmProgress, type WarmRequest } from './warm.js';
-import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
+import { entryWarmReport, REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
 import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
@@ -358,34 +358,18 @@ export class Engine {
       },
     );
     this.#openPersistence()?.save();
-    const handled = outcome.parsed + outcome.fromMemory + outcome.fromDisk + outcome.failed.length + outcome.skipped.length;
-    const durationMs = performance.now() - startedAt;
     const stats = this.stats();
-    return {
-      schemaVersion: REPORT_SCHEMA_VERSION,
+    return entryWarmReport(outcome, {
       root: this.root,
       profile: this.options.profile,
-      files: handled,
-      parsed: outcome.parsed,
-      fromCache: outcome.fromMemory + outcome.fromDisk,
-      fromMemory: outcome.fromMemory,
-      fromDisk: outcome.fromDisk,
-      failed: outcome.failed,
-      skipped: outcome.skipped,
-      parseErrors: outcome.parseErrors,
-      bytes: outcome.bytes,
-      diskBytes: stats.disk.bytes,
-      durationMs,
-      filesPerSec: durationMs > 0 ? (handled / durationMs) * 1000 : 0,
+      startedAt,
       workers: this.#pool.workers,
-      stoppedBy: outcome.stoppedBy,
-      remaining: 0,
-      warnings: this.#warnings.splice(0),
-      peakRssBytes: process.memoryUsage.rss(),
+      diskBytes: stats.disk.bytes,
       levels: stats.levels,
-      ...(request.entries !== undefined ? { entries: { depth, depthReached: outcome.depthReached } } : {}),
-      ...(request.predicted === true ? { predicted: { learned: learned.length, warmed: outcome.predicted } } : {}),
-    };
+      warnings: this.#warnings.splice(0),
+      ...(request.entries !== undefined ? { entries: { depth } } : {}),
+      ...(request.predicted === true ? { learned: learned.length } : {}),
+    });
   }
 
   /** The file's current bytes (a copy), from L1 when still valid. */
