@@ -21,16 +21,15 @@ import { toAbsolute, toRootPath } from './paths.js';
 import { RevisionClock } from './revision-clock.js';
 import { RSS_SAMPLE_MS, runWarm, type WarmProgress, type WarmRequest } from './warm.js';
 import { entryWarmReport, REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
-import { analyzerResults, type AnalyzerResults, type AnalyzerSpec, type ComputeContext } from './results/analyzer-results.js';
+import type { AnalyzerResults, AnalyzerSpec, ComputeContext } from './results/analyzer-results.js';
 import type { ResultStream } from './streams/result-stream.js';
 import { ResultsCache } from './results/results-cache.js';
 import { loadResults, saveResults } from './results/results-file.js';
-import { dependencyState, type DependencyState } from './results/dependency-state.js';
+import type { DependencyState } from './results/dependency-state.js';
 import type { DependencyService, DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
-import { warmEntriesThenPredicted } from './warming/predicted-warm.js';
 import { PredictiveWarming, type PredictiveStats } from './warming/predictive-warming.js';
 import { logger } from './log.js';
 import { DEGRADE_AT, STOP_AT } from './memory-governor.js';
@@ -195,6 +194,9 @@ export class Engine {
   results<T>(spec: AnalyzerSpec): AnalyzerResults<T> {
     this.#assertOpen();
     this.#loadResults();
+    // Loaded on first use, like the other services below: a warm never needs them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { analyzerResults } = require('./results/analyzer-results.js') as typeof import('./results/analyzer-results.js');
     return analyzerResults<T>(
       {
         clock: this.#clock,
@@ -338,6 +340,8 @@ export class Engine {
       return resolver.resolve(from, record);
     };
     const learned = request.predicted === true ? this.#predictive.startupSet(Math.min(this.options.astMaxEntries, PREDICTED_WARM_MAX_FILES)) : [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { warmEntriesThenPredicted } = require('./warming/predicted-warm.js') as typeof import('./warming/predicted-warm.js');
     const outcome = await warmEntriesThenPredicted(
       { root: this.root, astWithOrigin: (file) => this.#astWithOrigin(file), resolve },
       entries,
@@ -737,6 +741,8 @@ export class Engine {
   #dependencyState(file: string): Promise<DependencyState> {
     const resolver = this.#moduleResolver();
     resolver.refresh();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { dependencyState } = require('./results/dependency-state.js') as typeof import('./results/dependency-state.js');
     return dependencyState(file, {
       root: this.root,
       resolve: (from, record) => resolver.resolve(from, record),

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { isSourceFile } from '../discovery.js';
 import { toAbsolute } from '../paths.js';
-import { AccessPatterns, type AccessPatternLimits } from './access-patterns.js';
+import type { AccessPatternLimits, AccessPatterns } from './access-patterns.js';
 import { loadPatterns, savePatterns } from './patterns-file.js';
 import { Prefetcher, type PrefetchHost, type PrefetchStats } from './prefetcher.js';
 
@@ -135,13 +135,16 @@ export class PredictiveWarming {
   /** The model, loaded from the patterns file on first need. */
   #model(): AccessPatterns {
     if (this.#patterns !== null) return this.#patterns;
+    // Loaded on first need: a warm that parses nothing and serves no ast() call never learns.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AccessPatterns: Patterns } = require('./access-patterns.js') as typeof import('./access-patterns.js');
     this.#file = this.#host.patternsFile();
     const loaded = this.#file === null ? ({ type: 'missing' } as const) : loadPatterns(this.#file);
     if (loaded.type === 'corrupt') {
       this.#corruptFiles++;
       this.#host.warn(`learned access patterns were corrupt (${loaded.reason}): removed, patterns will be relearned`);
     }
-    this.#patterns = loaded.type === 'loaded' ? AccessPatterns.fromLearned(loaded.files, this.#options.limits) : new AccessPatterns(this.#options.limits);
+    this.#patterns = loaded.type === 'loaded' ? Patterns.fromLearned(loaded.files, this.#options.limits) : new Patterns(this.#options.limits);
     return this.#patterns;
   }
 }
