@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { prepareCacheDir } from '../engine/store/cache-dir.js';
-import { clearCacheDir } from '../engine/store/clear.js';
+import { CLEARING_SUFFIX, clearCacheDir } from '../engine/store/clear.js';
 import { MARKER_FILE } from '../engine/store/layout.js';
 import type { StrataError } from '../shared/errors.js';
 
@@ -39,6 +39,23 @@ describe('clearCacheDir', () => {
     expect(clearCacheDir(cache, { root, home })).toEqual({ dir: cache, cleared: true, files: 2, bytes: 100 + markerBytes });
     expect(fs.existsSync(cache)).toBe(false);
     expect(fs.existsSync(root)).toBe(true);
+  });
+
+  it('removes trees earlier clears renamed aside and could not finish, but not a young one (another clear may be at work)', () => {
+    const cache = path.join(root, 'node_modules', '.cache', 'strata');
+    expect(prepareCacheDir(cache, false)).toBeNull();
+    const leftover = `${cache}.old-1-abc${CLEARING_SUFFIX}`;
+    fs.mkdirSync(path.join(leftover, 'packs'), { recursive: true });
+    fs.writeFileSync(path.join(leftover, 'packs', 'a.pack'), Buffer.alloc(10));
+    const unrelated = `${cache}-other${CLEARING_SUFFIX}`;
+    fs.mkdirSync(unrelated);
+    clearCacheDir(cache, { root, home });
+    expect(fs.existsSync(leftover)).toBe(true); // just renamed: young
+    expect(prepareCacheDir(cache, false)).toBeNull();
+    clearCacheDir(cache, { root, home, leftoverAgeMs: 0 });
+    expect(fs.existsSync(leftover)).toBe(false);
+    expect(fs.existsSync(unrelated)).toBe(true); // another directory's name, never touched
+    expect(fs.readdirSync(path.dirname(cache)).sort()).toEqual([path.basename(unrelated)]);
   });
 
   it('does nothing for a directory that does not exist', () => {

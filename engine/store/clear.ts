@@ -21,6 +21,8 @@ export interface ClearOptions {
   readonly root: string;
   /** The home directory (never deleted). @default os.homedir() */
   readonly home?: string;
+  /** Trees renamed aside (by earlier clears) longer ago than this are removed too. @default 60 s */
+  readonly leftoverAgeMs?: number;
 }
 
 export interface ClearResult {
@@ -88,7 +90,56 @@ function removeTree(dir: string): void {
     fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // cannot rename (parent not writable…): remove in place
     return;
   }
-  fs.rmSync(aside, { recursive: true, force: true, maxRetries: 5 });
+  removeAside(aside);
+}
+
+/** Full removals of a tree renamed aside before it is left for the next clear's sweep. */
+const ASIDE_REMOVE_ATTEMPTS = 10;
+/** A tree renamed aside longer ago than this is a leftover: the next clear removes it. */
+const LEFTOVER_AGE_MS = 60_000;
+
+
+/**
+ * Removes a tree renamed aside. Each attempt lists the tree again: a soak run saw an entry appear in
+ * a renamed-aside tree after rmSync had listed it (ENOTEMPTY on the final rmdir, its own retries
+ * exhausted). What still resists is left for the next clear, never reported as a failed clear: the
+ * cache directory itself is already gone.
+ */
+function removeAside(aside: string): void {
+  for (let attempt = 1; attempt <= ASIDE_REMOVE_ATTEMPTS; attempt++) {
+    try {
+      fs.rmSync(aside, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EBUSY' && code !== 'EPERM') throw error;
+      Atomics.wait(SLEEPER, 0, 0, attempt * 10);
+    }
+  }
+}
+
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** Removes trees that earlier clears renamed aside beside `dir` and could not finish. */
+function sweepLeftovers(dir: string, minAgeMs: number): void {
+  const parent = path.dirname(dir);
+  const prefix = `${path.basename(dir)}.`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(CLEARING_SUFFIX)) continue;
+    const leftover = path.join(parent, name);
+    try {
+      // Young ones may be another clear's, still at work (the rename set the tree's ctime).
+      if (Date.now() - fs.statSync(leftover).ctimeMs >= minAgeMs) removeAside(leftover);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+  }
 }
 
 /** Deletes the cache directory `dir` after the checks above. Throws `EINVALIDOPTION` when refused. */
@@ -116,6 +167,7 @@ export function clearCacheDir(dir: string, options: ClearOptions): ClearResult {
   try {
     const { files, bytes } = measure(real, lock.file);
     removeTree(real);
+    sweepLeftovers(real, options.leftoverAgeMs ?? LEFTOVER_AGE_MS);
     return { dir: real, cleared: true, files, bytes };
   } finally {
     lock.release();
