@@ -32,7 +32,7 @@ import type { Subscription, WatchService } from './streams/watch-service.js';
 import { isSourceFile } from './discovery.js';
 import { PredictiveWarming, type PredictiveStats } from './warming/predictive-warming.js';
 import { logger } from './log.js';
-import { DEGRADE_AT, STOP_AT } from './memory-governor.js';
+import { DEGRADE_AT, RssSampler, STOP_AT } from './memory-governor.js';
 import { saveLastRun } from './last-run-file.js';
 import * as fs from 'node:fs';
 import { fingerprintOf, sameFingerprint } from './fingerprint.js';
@@ -150,7 +150,7 @@ export class Engine {
   /** Parses in flight by key (engine.ast callers share them). */
   readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
   readonly #predictive: PredictiveWarming;
-  #lastRss = { at: -Infinity, bytes: 0 };
+  readonly #rss: RssSampler;
   #closed = false;
 
   constructor(given: EngineOptions = {}, sources: OptionSources = {}) {
@@ -162,6 +162,7 @@ export class Engine {
     this.#asts = new AstCache({ budget: o.astBudget, maxEntries: o.astMaxEntries });
     this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, ...(workerFile ? { workerFile } : {}) });
     this.#keyPrefix = astKeyPrefix(installedParser(), DEFAULT_PARSE_SETTINGS);
+    this.#rss = new RssSampler(o.memoryLimit, RSS_SAMPLE_MS);
     this.#env = sources.env ?? process.env;
     this.#results = new ResultsCache({ maxEntries: o.resultsMaxEntries, retentionMs: o.resultsRetention });
     // Periodic cleanup of expired results; never keeps the process alive.
@@ -350,7 +351,7 @@ export class Engine {
         depth,
         concurrency: Math.max(1, this.#pool.workers) * ENTRY_WARM_FILES_PER_WORKER,
         deadline: this.options.warmTimeLimit === null ? Infinity : startedAt + this.options.warmTimeLimit,
-        memoryCheck: () => (this.#rssNear(STOP_AT) ? 'memory-limit' : null),
+        memoryCheck: () => (this.#rss.near(STOP_AT) ? 'memory-limit' : null),
         warmListed: async (listed) => {
           const report = await this.#runWarm({ files: listed, ...(request.signal ? { signal: request.signal } : {}) });
           // Handed back: this report's warnings go out with the whole warm's.
@@ -532,7 +533,7 @@ export class Engine {
         return { content: { hits: content.hits, misses: content.misses, budget: this.#content.budget }, ast: { hits: ast.hits, misses: ast.misses, budget: this.#asts.budget } };
       },
       apply: (level, budget) => (level === 'content' ? this.#content.setBudget(budget) : this.#asts.setBudget(budget)),
-      underPressure: () => o.memoryLimit !== null && process.memoryUsage.rss() > o.memoryLimit * DEGRADE_AT,
+      underPressure: () => this.#rss.near(DEGRADE_AT),
       log: (change) => logger.info('adaptive sizing', { ...change }),
     });
   }
@@ -676,16 +677,7 @@ export class Engine {
     const o = this.options;
     if (this.#content.usedBytes >= this.#content.budget * o.contentPressureThreshold) return false;
     if (this.#asts.bytes >= this.#asts.budget * PREFETCH_MAX_AST_FILL || this.#asts.size >= o.astMaxEntries * PREFETCH_MAX_AST_FILL) return false;
-    return !this.#rssNear(DEGRADE_AT);
-  }
-
-  /** True when the process's RSS is past `fraction` of the memory limit (sampled: RSS costs a system call). */
-  #rssNear(fraction: number): boolean {
-    const limit = this.options.memoryLimit;
-    if (limit === null) return false;
-    const now = performance.now();
-    if (now - this.#lastRss.at >= RSS_SAMPLE_MS) this.#lastRss = { at: now, bytes: process.memoryUsage.rss() };
-    return this.#lastRss.bytes > limit * fraction;
+    return !this.#rss.near(DEGRADE_AT);
   }
 
   /** Transitive dependents from the dependency graph when it is in memory; none otherwise (no scan per event). */

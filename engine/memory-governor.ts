@@ -136,3 +136,30 @@ export class MemoryGovernor {
     this.#degraded = true;
   }
 }
+
+/**
+ * "Is the process past this fraction of its memory limit?" for callers outside a warm (prefetching,
+ * adaptive sizing, the learned warm), from one RSS sample at most every `sampleMs`: a sample reads
+ * /proc. Always false without a limit.
+ */
+export class RssSampler {
+  readonly #limitBytes: number | null;
+  readonly #sampleMs: number;
+  #at = -Infinity;
+  #bytes = 0;
+
+  constructor(limitBytes: number | null, sampleMs: number) {
+    this.#limitBytes = limitBytes;
+    this.#sampleMs = sampleMs;
+  }
+
+  near(fraction: number): boolean {
+    if (this.#limitBytes === null) return false;
+    const now = performance.now();
+    if (now - this.#at >= this.#sampleMs) {
+      this.#at = now;
+      this.#bytes = process.memoryUsage.rss();
+    }
+    return this.#bytes > this.#limitBytes * fraction;
+  }
+}
