@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
@@ -16,6 +16,18 @@ const LOAD_FILES = envCount('STRATA_SOAK_FILES', 20_000);
 const LOAD_RSS_BUDGET = 1024 * MiB;
 /** The unprivileged user the unreadable-input test runs as when the tests run as root (as in CI). */
 const NOBODY = 65534;
+
+/**
+ * Runs node with `args` where file permissions apply: as ourselves, or, when we are root (root reads
+ * everything), as root without capabilities (setpriv), so the checkout still loads wherever it sits
+ * (a clone under /root, mode 0700, is out of `nobody`'s reach); as `nobody` where setpriv is missing.
+ */
+function spawnUnprivileged(args: readonly string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
+  if (process.getuid?.() !== 0) return spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => fs.existsSync(file));
+  if (setpriv) return spawnSync(setpriv, ['--bounding-set=-all', '--inh-caps=-all', '--', process.execPath, ...args], { encoding: 'utf8', env });
+  return spawnSync(process.execPath, args, { encoding: 'utf8', uid: NOBODY, gid: NOBODY, env });
+}
 
 describe('bad input in a warm', () => {
   it('gives each bad file its typed failure or skip reason, and the rest of the warm completes', async () => {
@@ -61,13 +73,11 @@ describe('unreadable and vanishing input', () => {
   it('fails an unreadable file with EACCES, warns about an unreadable directory, and completes the warm', () => {
     const tree = makeTree({ 'ok.ts': 'export const ok = 1;\n', 'secret.ts': 'export const s = 1;\n', 'locked/inner.ts': 'export const i = 1;\n', 'name with spaces/ü 名.ts': 'export const u = 1;\n' });
     try {
-      // Readable and traversable by everyone except the two on purpose; run as an unprivileged user
-      // when we are root (root reads everything), as ourselves otherwise.
+      // Readable and traversable by everyone except the two on purpose.
       for (const dir of [tree.root, path.join(tree.root, 'name with spaces')]) fs.chmodSync(dir, 0o755);
       fs.chmodSync(path.join(tree.root, 'secret.ts'), 0o000);
       fs.chmodSync(path.join(tree.root, 'locked'), 0o000);
-      const asRoot = process.getuid?.() === 0;
-      const warm = spawnSync(process.execPath, [CLI, 'warm', tree.root, '--json', '--no-persist', '--workers', '1'], { encoding: 'utf8', ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), env: { PATH: process.env.PATH ?? '', HOME: tree.root } });
+      const warm = spawnUnprivileged([CLI, 'warm', tree.root, '--json', '--no-persist', '--workers', '1'], { PATH: process.env.PATH ?? '', HOME: tree.root });
       expect(warm.status).toBe(0);
       const report = JSON.parse(warm.stdout) as WarmReport;
       expect(report.failed).toEqual([{ path: 'secret.ts', code: 'EACCES', message: expect.any(String) }]);
