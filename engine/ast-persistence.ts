@@ -146,8 +146,9 @@ export class AstPersistence {
       this.#index.set(path, { ...stamp, location });
       return;
     }
-    if (entry === null) return; // nothing to point at: the next run parses it again
     if (!this.#pendingKeys.has(key)) {
+      // Nothing stored or waiting for this key (an AST already in memory): the next run parses it again.
+      if (entry === null) return;
       this.#store.append(key, entry);
       this.#pendingKeys.add(key);
       this.#pendingBytes += entry.byteLength;

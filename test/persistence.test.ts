@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
 import type { WarmReport } from '../engine/warm-report.js';
+import { RACY_WINDOW_NS } from '../engine/fingerprint.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
 import { prng } from '../bench/seeded-random.js';
@@ -59,6 +60,21 @@ describe('L2 persistence', () => {
     expect(first.diskBytes).toBeGreaterThan(0);
     const second = await warmOnce();
     expect(second).toMatchObject({ files: 5, parsed: 0, fromDisk: 5, fromCache: 5 });
+  });
+
+  it('indexes files with identical content in the run that parsed one of them', async () => {
+    // Same text, so one AST key: the copy is answered from memory while b's entry is still pending.
+    tree.write('src/copy-of-b.ts', SOURCES['src/b.ts']);
+    // A file changed within RACY_WINDOW_NS of its stat is re-read on purpose: let the window pass.
+    await new Promise((resolve) => setTimeout(resolve, Number(RACY_WINDOW_NS / 1_000_000n) + 100));
+    const engine = open();
+    await engine.ast('src/b.ts');
+    expect(await engine.warm()).toMatchObject({ files: 6, parsed: 4, fromMemory: 2 });
+    await engine.close();
+    const second = await warmOnce();
+    // Every file answered by its index record: no file read, no content hashed, nothing re-indexed.
+    expect(second).toMatchObject({ files: 6, parsed: 0, fromDisk: 6 });
+    expect(second.levels.content.misses).toBe(0);
   });
 
   it('loads an AST from disk that equals a fresh parse', async () => {
