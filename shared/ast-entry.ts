@@ -27,16 +27,23 @@ function lz4(): Lz4 {
 }
 
 /**
- * Version of the envelope's shape (independent of the entry header's version). Version 2: the
- * payload's pos, end and subtreeEnd columns are stored as small differences (pos from the previous
- * node's pos, end from the node's pos, subtreeEnd from the node's index), which lz4 compresses far
- * better than absolute offsets; kinds and flags are stored as they are. Version 3 adds the export
- * signature.
+ * Version of the envelope's shape (independent of the entry header's version).
+ * - 2: the payload's pos, end and subtreeEnd columns are stored as small differences (pos from the
+ *   previous node's pos, end from the node's pos, subtreeEnd from the node's index), which lz4
+ *   compresses far better than absolute offsets; kinds and flags are stored as they are.
+ * - 3: adds the export signature.
+ * - 4: differences only in compressed payloads (an uncompressed one is the AST as it is: nothing to
+ *   undo on load), and imports as one flat list, `specifier, code, specifier, code, …` with
+ *   `code = kind index × 2 + typeOnly`: fewer arrays to build and validate per load.
  */
-const META_VERSION = 3;
+const META_VERSION = 4;
 /** Part of every L2 key (engine/keys.ts): entries of another envelope version are never looked up. */
 export const AST_ENTRY_VERSION = META_VERSION;
-const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export', 'dynamic-import', 'require', 'import-equals', 'import-type', 'reference']);
+/** Each import kind's stored index (persisted: never renumber; `satisfies` keeps it complete). */
+const IMPORT_KIND_INDEX = { import: 0, export: 1, 'dynamic-import': 2, require: 3, 'import-equals': 4, 'import-type': 5, reference: 6 } as const satisfies Record<ImportKind, number>;
+const IMPORT_KINDS: readonly ImportKind[] = (Object.keys(IMPORT_KIND_INDEX) as ImportKind[]).sort((a, b) => IMPORT_KIND_INDEX[a] - IMPORT_KIND_INDEX[b]);
+/** One past the largest valid import code. */
+const IMPORT_CODE_LIMIT = IMPORT_KINDS.length * 2;
 
 /**
  * Below this many bytes an AST is stored uncompressed whatever the codec asked: for small files the
@@ -45,11 +52,13 @@ const IMPORT_KINDS: ReadonlySet<string> = new Set<ImportKind>(['import', 'export
 export const COMPRESS_MIN_BYTES = 4096;
 
 export function encodeAstEntry(key: string, record: AstEntryRecord, requested: CodecId): Uint8Array {
-  const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.imports.map((i) => [i.specifier, i.kind, i.typeOnly]), record.signature]);
-  const columns = toDeltaColumns(record.ast);
-  const codec: CodecId = requested === 'lz4-block-v1' && columns.byteLength >= COMPRESS_MIN_BYTES ? 'lz4-block-v1' : 'none';
-  const payload = codec === 'lz4-block-v1' ? lz4().lz4Compress(columns) : columns;
-  return encodeEntry({ key, codec, meta, payload, rawLength: record.ast.byteLength });
+  const flatImports: (string | number)[] = [];
+  for (const i of record.imports) flatImports.push(i.specifier, IMPORT_KIND_INDEX[i.kind] * 2 + (i.typeOnly ? 1 : 0));
+  const meta = encodePlainData([META_VERSION, record.diagnostics, record.nodeCount, record.signature, flatImports]);
+  // The AST's own bytes go in as they are (encodeEntry copies them once, into the record).
+  if (requested !== 'lz4-block-v1' || record.ast.byteLength < COMPRESS_MIN_BYTES) return encodeEntry({ key, codec: 'none', meta, payload: record.ast, rawLength: record.ast.byteLength });
+  const payload = lz4().lz4Compress(toDeltaColumns(record.ast));
+  return encodeEntry({ key, codec: 'lz4-block-v1', meta, payload, rawLength: record.ast.byteLength });
 }
 
 /**
@@ -61,18 +70,24 @@ export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
   const entry = decodeEntry(bytes, key);
   const meta = decodePlainData(entry.meta, 'AST entry metadata');
   if (!Array.isArray(meta) || meta.length !== 5 || meta[0] !== META_VERSION) throw corrupt('metadata shape');
-  const [, diagnostics, nodeCount, rawImports, signature] = meta as [number, unknown, unknown, unknown, unknown];
-  if (!isCount(diagnostics) || !isCount(nodeCount) || !Array.isArray(rawImports) || typeof signature !== 'string') throw corrupt('metadata fields');
-  const imports = rawImports.map((raw: unknown): ImportRecord => {
-    if (!Array.isArray(raw) || raw.length !== 3) throw corrupt('import record');
-    const [specifier, kind, typeOnly] = raw as [unknown, unknown, unknown];
-    if (typeof specifier !== 'string' || typeof kind !== 'string' || !IMPORT_KINDS.has(kind) || typeof typeOnly !== 'boolean') throw corrupt('import record');
-    return { specifier, kind: kind as ImportKind, typeOnly };
-  });
-  const decoded = entry.codec === 'lz4-block-v1' ? lz4().lz4Decompress(entry.payload, entry.rawLength) : entry.payload;
-  if (decoded.byteLength !== entry.rawLength) throw corrupt('payload length');
-  const ast = ownedCopy(decoded);
-  fromDeltaColumns(ast);
+  const [, diagnostics, nodeCount, signature, flatImports] = meta as [number, unknown, unknown, unknown, unknown];
+  if (!isCount(diagnostics) || !isCount(nodeCount) || typeof signature !== 'string' || !Array.isArray(flatImports) || flatImports.length % 2 !== 0) throw corrupt('metadata fields');
+  const imports: ImportRecord[] = [];
+  for (let i = 0; i < flatImports.length; i += 2) {
+    const specifier: unknown = flatImports[i];
+    const code: unknown = flatImports[i + 1];
+    if (typeof specifier !== 'string' || typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code >= IMPORT_CODE_LIMIT) throw corrupt('import record');
+    imports.push({ specifier, kind: IMPORT_KINDS[code >> 1] as ImportKind, typeOnly: (code & 1) === 1 });
+  }
+  let ast: Uint8Array;
+  if (entry.codec === 'lz4-block-v1') {
+    const decoded = lz4().lz4Decompress(entry.payload, entry.rawLength);
+    if (decoded.byteLength !== entry.rawLength) throw corrupt('payload length');
+    ast = ownedCopy(decoded);
+    fromDeltaColumns(ast);
+  } else {
+    ast = ownedCopy(entry.payload);
+  }
   return { ast, imports, diagnostics, nodeCount, signature };
 }
 
