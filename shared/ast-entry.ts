@@ -101,8 +101,17 @@ function columnsOf(ast: Uint8Array): { pos: Uint32Array; end: Uint32Array; subtr
   return { pos: column(layout.pos), end: column(layout.end), subtreeEnd: column(layout.subtreeEnd) };
 }
 
+/**
+ * Reused by {@link toDeltaColumns} (encoding is synchronous, one call at a time per thread): an
+ * allocation per entry cost more than the difference coding itself in the parse workers.
+ */
+let deltaScratch = new Uint8Array(0);
+
+/** The AST with its columns difference-coded, in a scratch buffer valid until the next call. */
 function toDeltaColumns(ast: Uint8Array): Uint8Array {
-  const copy = ast.slice();
+  if (deltaScratch.byteLength < ast.byteLength) deltaScratch = new Uint8Array(Math.max(ast.byteLength, 2 * deltaScratch.byteLength));
+  const copy = deltaScratch.subarray(0, ast.byteLength);
+  copy.set(ast);
   const columns = columnsOf(copy);
   if (columns === null) return copy; // not a valid encoding: EncodedAst.decode refuses it on load
   const { pos, end, subtreeEnd } = columns;

@@ -110,29 +110,29 @@ function checkLength(name: string, value: number): void {
 
 /** Encodes one record. Throws a RangeError for lengths a u32 field cannot hold (a caller bug). */
 export function encodeEntry(entry: EntryRecord): Uint8Array {
-  const keyBytes = utf8Encoder.encode(entry.key);
+  const keyLength = Buffer.byteLength(entry.key, 'utf8');
   const codecId = CODEC_IDS[entry.codec];
   if (codecId === undefined) throw new RangeError(`unknown entry codec ${String(entry.codec)}`);
-  checkLength('key length', keyBytes.length);
+  checkLength('key length', keyLength);
   checkLength('meta length', entry.meta.length);
   checkLength('payload length', entry.payload.length);
   checkLength('raw length', entry.rawLength);
   if (entry.codec === 'none' && entry.rawLength !== entry.payload.length) {
     throw new RangeError(`entry rawLength ${entry.rawLength} must equal the payload length ${entry.payload.length} for codec "none"`);
   }
-  const payloadOffset = payloadOffsetFor(keyBytes.length, entry.meta.length);
+  const payloadOffset = payloadOffsetFor(keyLength, entry.meta.length);
   const bytes = new Uint8Array(payloadOffset + entry.payload.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(ENTRY_OFFSET_MAGIC, ENTRY_MAGIC, true);
   view.setUint16(ENTRY_OFFSET_VERSION, ENTRY_FORMAT_VERSION, true);
   view.setUint8(ENTRY_OFFSET_CODEC, codecId);
   view.setUint8(ENTRY_OFFSET_RESERVED, 0);
-  view.setUint32(ENTRY_OFFSET_KEY_LENGTH, keyBytes.length, true);
+  view.setUint32(ENTRY_OFFSET_KEY_LENGTH, keyLength, true);
   view.setUint32(ENTRY_OFFSET_META_LENGTH, entry.meta.length, true);
   view.setUint32(ENTRY_OFFSET_PAYLOAD_LENGTH, entry.payload.length, true);
   view.setUint32(ENTRY_OFFSET_RAW_LENGTH, entry.rawLength, true);
-  bytes.set(keyBytes, ENTRY_HEADER_BYTES);
-  bytes.set(entry.meta, ENTRY_HEADER_BYTES + keyBytes.length);
+  utf8Encoder.encodeInto(entry.key, bytes.subarray(ENTRY_HEADER_BYTES, ENTRY_HEADER_BYTES + keyLength)); // no temporary copy
+  bytes.set(entry.meta, ENTRY_HEADER_BYTES + keyLength);
   bytes.set(entry.payload, payloadOffset);
   view.setBigUint64(ENTRY_OFFSET_CHECKSUM, xxh64(bytes.subarray(CHECKSUMMED_FROM)), true);
   return bytes;
