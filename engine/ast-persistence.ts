@@ -23,7 +23,7 @@ import { DiskStore } from './store/disk-store.js';
 import type { PackLocation } from './store/packs.js';
 import { accessIfSameStamp, keyLocations, type IndexRecord, type RootIndex } from './store/root-index.js';
 
-/** Entries are written as a pack once this many bytes are waiting (one fsync per pack). */
+/** Entries are written as a pack (one fsync, in the background) once this many bytes are waiting. */
 export const FLUSH_BYTES = 8 * 1024 * 1024;
 /** The codec persisted entries are written with. */
 export const ENTRY_CODEC: CodecId = 'lz4-block-v1';
@@ -52,11 +52,15 @@ export class AstPersistence {
    * points at its entry).
    */
   #locationMap: Map<string, PackLocation> | null = null;
-  /** Files whose entry is appended but not flushed yet: their index record waits for its location. */
+  /** Files whose entry is not on disk yet: their index record waits for its location. */
   readonly #waiting = new Map<string, Omit<IndexRecord, 'location'>>();
-  /** Keys appended to the store but not flushed yet. */
-  readonly #pendingKeys = new Set<string>();
+  /** Entries appended to the store and not written yet, by key (loads answer from these bytes). */
+  readonly #unwritten = new Map<string, Uint8Array>();
   #pendingBytes = 0;
+  /** Entries of packs being written in the background, by key (loads answer from these bytes). */
+  readonly #inFlight = new Map<string, Uint8Array>();
+  /** Background pack writes not settled yet. */
+  readonly #writes = new Set<Promise<void>>();
   /** The index differs from what is on disk. */
   #dirty = false;
   #loaded = 0;
@@ -64,9 +68,13 @@ export class AstPersistence {
   #missingEntries = 0;
   #corruptResults = 0;
 
-  private constructor(store: DiskStore, index: RootIndex) {
+  /** Bytes of unwritten entries that start a background pack write. */
+  readonly #flushBytes: number;
+
+  private constructor(store: DiskStore, index: RootIndex, flushBytes: number) {
     this.#store = store;
     this.#index = index;
+    this.#flushBytes = flushBytes;
   }
 
   get #locations(): Map<string, PackLocation> {
@@ -74,10 +82,10 @@ export class AstPersistence {
   }
 
   /** Opens the store for the root; null (with a warning) when no usable cache directory exists. */
-  static open(options: ResolvedOptions, keyPrefix: string, env: NodeJS.ProcessEnv = process.env): { persistence: AstPersistence | null; warning: string | null; dir: string | null } {
+  static open(options: ResolvedOptions, keyPrefix: string, env: NodeJS.ProcessEnv = process.env, tuning: { readonly flushBytes?: number } = {}): { persistence: AstPersistence | null; warning: string | null; dir: string | null } {
     const opened = DiskStore.open({ root: options.root, cacheDir: options.cacheDir, env, keyPrefix, maxBytes: options.diskBudget, maxAgeMs: options.diskMaxAge });
     if (opened.store === null) return { persistence: null, warning: opened.warning, dir: null };
-    return { persistence: new AstPersistence(opened.store, opened.store.loadIndex()), warning: null, dir: opened.store.dir };
+    return { persistence: new AstPersistence(opened.store, opened.store.loadIndex(), tuning.flushBytes ?? FLUSH_BYTES), warning: null, dir: opened.store.dir };
   }
 
   get dir(): string {
@@ -120,9 +128,9 @@ export class AstPersistence {
     return true;
   }
 
-  /** True when an entry for this key is on disk (or waiting to be flushed). */
+  /** True when an entry for this key is on disk (or on its way there). */
   has(key: AstKey): boolean {
-    return this.#locations.has(key) || this.#pendingKeys.has(key);
+    return this.#locations.has(key) || this.#unwritten.has(key) || this.#inFlight.has(key);
   }
 
   /**
@@ -144,17 +152,18 @@ export class AstPersistence {
     this.#dirty = true;
     if (location !== undefined) {
       this.#index.set(path, { ...stamp, location });
+      this.#waiting.delete(path); // an older content's record must not land over this one
       return;
     }
-    if (!this.#pendingKeys.has(key)) {
-      // Nothing stored or waiting for this key (an AST already in memory): the next run parses it again.
+    if (!this.#unwritten.has(key) && !this.#inFlight.has(key)) {
+      // Nothing stored or on its way for this key (an AST already in memory): the next run parses it again.
       if (entry === null) return;
       this.#store.append(key, entry);
-      this.#pendingKeys.add(key);
+      this.#unwritten.set(key, entry);
       this.#pendingBytes += entry.byteLength;
     }
     this.#waiting.set(path, stamp);
-    if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
+    if (this.#pendingBytes >= this.#flushBytes) this.#flushInBackground();
   }
 
   /** Persists an AST already in memory (an entry built here, off the usual worker path). */
@@ -165,11 +174,12 @@ export class AstPersistence {
 
   /** Loads and verifies a key's entry; null when absent or corrupt (then forgotten and counted). */
   load(key: AstKey): AstEntryRecord | null {
-    if (this.#pendingKeys.has(key)) this.flush();
-    const location = this.#locations.get(key);
-    if (location === undefined) return null;
+    // Not on disk yet: the entry's own bytes, still in memory, are what a read would return.
+    const unwritten = this.#unwritten.get(key) ?? this.#inFlight.get(key);
+    const location = unwritten === undefined ? this.#locations.get(key) : undefined;
+    if (unwritten === undefined && location === undefined) return null;
     // Transient bytes: decodeAstEntry keeps nothing of them (it decodes the metadata and copies the AST).
-    const bytes = this.#store.readTransient(location);
+    const bytes = unwritten ?? this.#store.readTransient(location as PackLocation);
     if (bytes === null) {
       this.#missingEntries++;
       this.#forget(key);
@@ -198,18 +208,56 @@ export class AstPersistence {
     this.#dirty = true;
   }
 
-  /** Writes waiting entries as one pack (one fsync) and points their files' records at it. */
+  /**
+   * Writes the entries not written yet as one pack (one fsync), now, and points their files' records
+   * at it. Entries of background writes still running are not waited for (see {@link settle}).
+   */
   flush(): void {
-    if (this.#pendingKeys.size === 0) return;
+    if (this.#unwritten.size === 0) return;
     const locations = this.#store.flush();
     for (const [key, location] of locations) this.#locations.set(key, location);
+    this.#unwritten.clear();
+    this.#pendingBytes = 0;
+    this.#resolveWaiting();
+  }
+
+  /** Resolves once every background pack write has settled and its files' records are in the index. */
+  async settle(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all(this.#writes);
+  }
+
+  /**
+   * Writes the entries not written yet as one pack with the I/O off this thread: a warm's coordinator
+   * goes on feeding the workers instead of waiting on the disk. Their files' records join the index
+   * once the pack is in place (never before: a crash meanwhile leaves no record pointing at nothing).
+   */
+  #flushInBackground(): void {
+    const started = this.#store.flushInBackground();
+    if (started === null) return;
+    for (const [key, bytes] of this.#unwritten) this.#inFlight.set(key, bytes);
+    this.#unwritten.clear();
+    this.#pendingBytes = 0;
+    const settled = started.written.then((written) => {
+      for (const key of started.locations.keys()) this.#inFlight.delete(key);
+      if (written) for (const [key, location] of started.locations) this.#locations.set(key, location);
+      this.#resolveWaiting();
+    });
+    this.#writes.add(settled);
+    void settled.finally(() => this.#writes.delete(settled));
+  }
+
+  /** Index records for waiting files whose entry is now on disk; drops those whose entry was lost. */
+  #resolveWaiting(): void {
     for (const [path, stamp] of this.#waiting) {
       const location = this.#locations.get(stamp.key);
-      if (location !== undefined) this.#index.set(path, { ...stamp, location });
+      if (location !== undefined) {
+        this.#index.set(path, { ...stamp, location });
+        this.#dirty = true;
+      } else if (this.#unwritten.has(stamp.key) || this.#inFlight.has(stamp.key)) {
+        continue; // still on its way
+      }
+      this.#waiting.delete(path);
     }
-    this.#waiting.clear();
-    this.#pendingKeys.clear();
-    this.#pendingBytes = 0;
   }
 
   /** Flushes, saves the index and keeps the directory within its bounds. */

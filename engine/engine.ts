@@ -583,6 +583,7 @@ export class Engine {
     this.#persistence = null;
     if (persistence) {
       try {
+        await persistence.settle();
         this.#predictive.save();
         persistence.save();
         if (this.#results.dirty) saveResults(persistence.resultsFile, this.#results.entries());

@@ -324,6 +324,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     // Only a whole walk knows which files are gone.
     if (stoppedBy === null && request.files === undefined) persistence.retain(seen);
     try {
+      await persistence.settle(); // packs written in the background: their files join the index
       persistence.save();
       diskBytes = persistence.diskBytes();
     } catch (error) {

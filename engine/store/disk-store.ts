@@ -221,6 +221,39 @@ export class DiskStore {
     }
   }
 
+  /**
+   * Starts writing everything queued as one pack, with the I/O off this thread, and answers where
+   * each key will land once `written` resolves true; null when nothing is queued. `written` never
+   * rejects: on an I/O error it resolves false (counted, warned) and those entries are not persisted.
+   * Until then the locations must not be used: a reader would find no pack.
+   */
+  flushInBackground(): { readonly locations: Map<string, PackLocation>; readonly written: Promise<boolean> } | null {
+    this.#assertOpen();
+    const pack = this.#writer.takePack();
+    if (pack === null) return null;
+    const write = (): Promise<void> => this.#writer.writePackInBackground(pack);
+    const written = write()
+      .catch(async (error: unknown) => {
+        // As #retryIfCleared: the directory was removed under us (`strata clear`): prepare it, retry once.
+        if (!isMissing(error) || fs.existsSync(path.join(this.dir, MARKER_FILE)) || prepareCacheDir(this.dir, false) !== null) throw error;
+        this.#warn(`${this.dir} was removed while in use; recreated it`);
+        await write();
+      })
+      .then(
+        () => {
+          this.#counters.packsWritten++;
+          this.#counters.bytesWritten += pack.flush.bytes;
+          return true;
+        },
+        (error: unknown) => {
+          this.#counters.writeErrors++;
+          this.#warn(`cannot write a pack of ${pack.flush.locations.size} entries to ${this.dir} (${describe(error)}); they stay in memory only`);
+          return false;
+        },
+      );
+    return { locations: pack.flush.locations, written };
+  }
+
   /** The record's bytes at `location`, or null when its pack is gone or the range is not in it (counted). */
   read(location: PackLocation): Uint8Array | null {
     return this.#read(location, false);

@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { ENTRY_ALIGNMENT, ENTRY_FORMAT_VERSION } from '../../shared/entry-format.js';
 import { StrataError } from '../../shared/errors.js';
-import { ensurePrivateDir, isMissing, PACK_SUFFIX, uniqueToken, writeFileAtomic, openIfPresent } from './layout.js';
+import { ensurePrivateDir, isMissing, PACK_SUFFIX, uniqueToken, writeFileAtomic, writeFileAtomicAsync, openIfPresent } from './layout.js';
 
 /** Version of the pack layout. Bump on any change; older packs are then reclaimed by the bound. */
 export const PACK_FORMAT_VERSION = 1;
@@ -119,6 +119,9 @@ function getU64(view: DataView, offset: number): number {
   return view.getUint32(offset + 4, true) * UINT32_SPAN + view.getUint32(offset, true);
 }
 
+/** Padding between records, shared (read-only): never more than one alignment step. */
+const ZERO_PADDING = new Uint8Array(PACK_ALIGNMENT);
+
 function alignUp(value: number): number {
   return Math.ceil(value / PACK_ALIGNMENT) * PACK_ALIGNMENT;
 }
@@ -131,6 +134,14 @@ export interface PackFlush {
   readonly bytes: number;
   /** Where each appended key's record lives (the last append wins for a repeated key). */
   readonly locations: Map<string, PackLocation>;
+}
+
+/** One pack's bytes, assembled and not yet written. */
+export interface PackBuild {
+  /** The pack file's bytes, in order (records by reference: they must not change until written). */
+  readonly chunks: readonly Uint8Array[];
+  /** What writing them produces. */
+  readonly flush: PackFlush;
 }
 
 /**
@@ -179,11 +190,41 @@ export class PackWriter {
    * keeps the queue, so the caller may retry or {@link discard}.
    */
   flush(): PackFlush | null {
+    const built = this.#build();
+    if (built === null) return null;
+    ensurePrivateDir(this.#dir);
+    writeFileAtomic(path.join(this.#dir, built.flush.pack), built.chunks);
+    this.discard();
+    return built.flush;
+  }
+
+  /**
+   * Takes everything queued as one pack's bytes (the queue is empty afterwards), to be written with
+   * {@link writePackInBackground}; `null` when nothing is queued.
+   */
+  takePack(): PackBuild | null {
+    const built = this.#build();
+    if (built !== null) this.discard();
+    return built;
+  }
+
+  /**
+   * Writes a pack from {@link takePack} like {@link flush} (same steps, same guarantees), with the
+   * I/O on the libuv pool so the calling thread goes on. Rejects on an I/O error: nothing was written.
+   */
+  async writePackInBackground(pack: PackBuild): Promise<void> {
+    ensurePrivateDir(this.#dir);
+    await writeFileAtomicAsync(path.join(this.#dir, pack.flush.pack), pack.chunks);
+  }
+
+  /** The queued records as one pack's chunks, and where each lands. Allocates per pack, not per record. */
+  #build(): PackBuild | null {
     if (this.#records.length === 0) return null;
     const name = `${uniqueToken()}${PACK_SUFFIX}`;
     const chunks: Uint8Array[] = [];
     const locations = new Map<string, PackLocation>();
-    const tocParts: { offset: number; length: number; key: Uint8Array }[] = [];
+    const offsets: number[] = [];
+    const keyLengths: number[] = [];
 
     const header = new Uint8Array(PACK_HEADER_BYTES);
     const headerView = new DataView(header.buffer);
@@ -197,12 +238,13 @@ export class PackWriter {
       const record = this.#records[i] as Uint8Array;
       const key = this.#keys[i] as string;
       const padded = alignUp(offset);
-      if (padded > offset) chunks.push(new Uint8Array(padded - offset));
+      if (padded > offset) chunks.push(ZERO_PADDING.subarray(0, padded - offset));
       offset = padded;
       chunks.push(record);
-      const keyBytes = utf8Encoder.encode(key);
-      tocParts.push({ offset, length: record.length, key: keyBytes });
-      tocLength += TOC_FIXED_BYTES + keyBytes.length;
+      const keyLength = Buffer.byteLength(key, 'utf8');
+      offsets.push(offset);
+      keyLengths.push(keyLength);
+      tocLength += TOC_FIXED_BYTES + keyLength;
       locations.set(key, { pack: name, offset, length: record.length });
       offset += record.length;
     }
@@ -210,26 +252,23 @@ export class PackWriter {
     const tail = new Uint8Array(tocLength + PACK_FOOTER_BYTES);
     const tailView = new DataView(tail.buffer);
     let at = 0;
-    for (const part of tocParts) {
-      setU64(tailView, at + TOC_OFFSET_OFFSET, part.offset);
-      tailView.setUint32(at + TOC_OFFSET_LENGTH, part.length, true);
-      tailView.setUint32(at + TOC_OFFSET_KEY_LENGTH, part.key.length, true);
-      tail.set(part.key, at + TOC_FIXED_BYTES);
-      at += TOC_FIXED_BYTES + part.key.length;
+    for (let i = 0; i < offsets.length; i++) {
+      const keyLength = keyLengths[i] as number;
+      setU64(tailView, at + TOC_OFFSET_OFFSET, offsets[i] as number);
+      tailView.setUint32(at + TOC_OFFSET_LENGTH, (this.#records[i] as Uint8Array).length, true);
+      tailView.setUint32(at + TOC_OFFSET_KEY_LENGTH, keyLength, true);
+      utf8Encoder.encodeInto(this.#keys[i] as string, tail.subarray(at + TOC_FIXED_BYTES, at + TOC_FIXED_BYTES + keyLength));
+      at += TOC_FIXED_BYTES + keyLength;
     }
     setU64(tailView, at + FOOTER_OFFSET_TOC_OFFSET, tocOffset);
     tailView.setUint32(at + FOOTER_OFFSET_TOC_LENGTH, tocLength, true);
-    tailView.setUint32(at + FOOTER_OFFSET_ENTRY_COUNT, tocParts.length, true);
+    tailView.setUint32(at + FOOTER_OFFSET_ENTRY_COUNT, offsets.length, true);
     tailView.setUint16(at + FOOTER_OFFSET_VERSION, PACK_FORMAT_VERSION, true);
     tailView.setUint16(at + FOOTER_OFFSET_ENTRY_VERSION, ENTRY_FORMAT_VERSION, true);
     tailView.setUint32(at + FOOTER_OFFSET_MAGIC, PACK_FOOTER_MAGIC, true);
     tailView.setBigUint64(at + FOOTER_OFFSET_CHECKSUM, xxh64(tail.subarray(0, at + FOOTER_OFFSET_CHECKSUM)), true);
     chunks.push(tail);
-
-    ensurePrivateDir(this.#dir);
-    writeFileAtomic(path.join(this.#dir, name), chunks);
-    this.discard();
-    return { pack: name, bytes: tocOffset + tail.length, locations };
+    return { chunks, flush: { pack: name, bytes: tocOffset + tail.length, locations } };
   }
 }
 

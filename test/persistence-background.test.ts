@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AstPersistence } from '../engine/ast-persistence.js';
+import { fingerprintOf } from '../engine/fingerprint.js';
+import { astKey, type AstKey } from '../engine/keys.js';
+import { resolveOptions } from '../engine/options.js';
+import { xxh64 } from '../native-bindings/hash.js';
+import { encodeAstEntry } from '../shared/ast-entry.js';
+import { parseSource, type ParsedSource } from '../workers/parse-source.js';
+
+interface SourceFile {
+  readonly path: string;
+  readonly key: AstKey;
+  readonly parsed: ParsedSource;
+  readonly hash: bigint;
+}
+
+describe('pack writes in the background', () => {
+  let root: string;
+  let cacheDir: string;
+  let files: SourceFile[];
+  const opened: AstPersistence[] = [];
+
+  const open = (flushBytes?: number): AstPersistence => {
+    const options = resolveOptions({ root, cacheDir }, { env: {}, readConfigFile: false });
+    const { persistence } = AstPersistence.open(options, 'test-prefix', {}, flushBytes === undefined ? {} : { flushBytes });
+    if (persistence === null) throw new Error('no store');
+    opened.push(persistence);
+    return persistence;
+  };
+  const remember = (persistence: AstPersistence, file: SourceFile): void => {
+    const stats = fs.statSync(path.join(root, file.path), { bigint: true });
+    persistence.remember(file.path, fingerprintOf(stats), file.hash, file.key, encodeAstEntry(file.key, file.parsed, 'lz4-block-v1'));
+  };
+  const packsDir = (): string => path.join(cacheDir, 'packs');
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bg-root-'));
+    cacheDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bg-cache-')), 'cache');
+    files = Array.from({ length: 5 }, (_, i) => {
+      const text = `import { x${i} } from './m${i}';\nexport const v${i} = x${i} + ${i};\n`;
+      const file = `src/f${i}.ts`;
+      fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+      const hash = xxh64(Buffer.from(text));
+      return { path: file, key: astKey('test-prefix', 'ts', hash), parsed: parseSource(file, text), hash };
+    });
+  });
+  afterEach(() => {
+    for (const persistence of opened.splice(0)) persistence.close();
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(path.dirname(cacheDir), { recursive: true, force: true });
+  });
+
+  it('answers entries still being written from memory, and indexes them once their pack is in place', async () => {
+    const writer = open(1); // every entry starts a pack write
+    for (const file of files) {
+      remember(writer, file);
+      expect(writer.has(file.key)).toBe(true);
+      const loaded = writer.load(file.key);
+      expect(loaded && Buffer.from(loaded.ast)).toEqual(Buffer.from(file.parsed.ast));
+    }
+    await writer.settle();
+    writer.save();
+    writer.close();
+    expect(fs.readdirSync(packsDir()).filter((name) => name.endsWith('.pack'))).toHaveLength(files.length);
+    expect(fs.readdirSync(packsDir()).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    const reader = open();
+    expect(reader.indexSize).toBe(files.length);
+    for (const file of files) {
+      const loaded = reader.load(file.key);
+      expect(loaded && Buffer.from(loaded.ast)).toEqual(Buffer.from(file.parsed.ast));
+      expect(loaded?.imports).toEqual(file.parsed.imports);
+    }
+    expect(reader.counters()).toMatchObject({ loaded: files.length, corruptEntries: 0, missingEntries: 0 });
+  });
+
+  it('counts a failed background write, loses only those entries, and goes on', async () => {
+    const writer = open(1);
+    const [first, second] = files as [SourceFile, SourceFile];
+    remember(writer, first);
+    await writer.settle();
+    // The packs directory becomes a file: the next pack cannot be written.
+    fs.rmSync(packsDir(), { recursive: true });
+    fs.writeFileSync(packsDir(), 'not a directory');
+    remember(writer, second);
+    await writer.settle();
+    expect(writer.counters().writeErrors).toBe(1);
+    expect(writer.has(second.key)).toBe(false);
+    expect(writer.load(second.key)).toBeNull();
+    expect(writer.has(first.key)).toBe(true); // indexed before the failure
+    writer.save();
+    writer.close();
+
+    fs.rmSync(packsDir());
+    const reader = open();
+    expect(reader.indexSize).toBe(1); // no record points at the pack that was never written
+  });
+
+  it('writes entries left below the threshold when the index is saved', async () => {
+    const writer = open(); // the default threshold: nothing starts in the background
+    for (const file of files) remember(writer, file);
+    await writer.settle();
+    expect(fs.existsSync(packsDir()) ? fs.readdirSync(packsDir()) : []).toEqual([]);
+    writer.save();
+    writer.close();
+    expect(open().indexSize).toBe(files.length);
+  });
+});
