@@ -149,11 +149,17 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     }
   };
 
+  // Set by the abort event: reading `signal.aborted` once per file was a visible share of a restart.
+  let aborted = request.signal?.aborted === true;
+  const onAbort = (): void => {
+    aborted = true;
+  };
+  request.signal?.addEventListener('abort', onAbort, { once: true });
   let lastRssCheck = -Infinity;
   const checkLimits = (): void => {
     if (stoppedBy !== null) return;
     const now = performance.now();
-    if (request.signal?.aborted) stoppedBy = 'interrupted';
+    if (aborted) stoppedBy = 'interrupted';
     else if (now > deadline) stoppedBy = 'time-limit';
     // Reading RSS costs a system call: sample it, don't ask per file.
     if (now - lastRssCheck < (governor === null ? PEAK_RSS_SAMPLE_MS : RSS_SAMPLE_MS)) return;
@@ -318,6 +324,7 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     await Promise.all(inFlight);
   }
   checkLimits();
+  request.signal?.removeEventListener('abort', onAbort);
   if (governor && governor.peakBytes > peakRss) peakRss = governor.peakBytes;
   let diskBytes = 0;
   if (persistence) {
