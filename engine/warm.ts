@@ -85,6 +85,11 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   const entryCodec = persistence ? ENTRY_CODEC : null;
   /** Files met by this walk: index records of the others are dropped when the walk completes. */
   const seen = new Set<string>();
+  /**
+   * Files met by this walk and answered by their index record: kept apart in a plain list (no hash
+   * set of 10,000 paths on a restart), each one a distinct key of the index.
+   */
+  const answered: string[] = [];
   let found = 0;
   let parsed = 0;
   let fromMemory = 0;
@@ -226,13 +231,14 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   /** One discovered file: answered from the index or memory, or read and queued for parsing. */
   const warmFile = async (event: DiscoveredFile): Promise<void> => {
     if (persistence) {
-      seen.add(event.path);
       // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
       if (persistence.unchanged(event.path, event.stats)) {
+        answered.push(event.path);
         fromDisk++;
         bytes += event.size;
         return;
       }
+      seen.add(event.path);
     }
     const revision = ctx.clock.now;
     const read = ctx.reader.read(event.path, event.absolutePath);
@@ -329,7 +335,11 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   let diskBytes = 0;
   if (persistence) {
     // Only a whole walk knows which files are gone.
-    if (stoppedBy === null && request.files === undefined) persistence.retain(seen);
+    // Every index record answered (distinct keys as many as the index holds): nothing is gone.
+    if (stoppedBy === null && request.files === undefined && answered.length !== persistence.indexSize) {
+      for (const path of answered) seen.add(path);
+      persistence.retain(seen);
+    }
     try {
       persistence.save();
       diskBytes = persistence.diskBytes();
