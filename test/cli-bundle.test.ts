@@ -47,6 +47,19 @@ describe('the bundle builder', () => {
     expect(imported).toEqual(['node:os']);
   });
 
+  it("shares one namespace object per built-in between modules (tsc's __importStar)", () => {
+    const star = 'var __importStar = (this && this.__importStar) || function (mod) { const result = { default: mod }; for (const k of Object.keys(mod)) Object.defineProperty(result, k, { enumerable: true, get: () => mod[k] }); return result; };\n';
+    fs.writeFileSync(path.join(dir, 'a.js'), `${star}const path = __importStar(require("node:path"));\nexports.path = path;\nexports.other = require('./b.js').path;\n`);
+    fs.writeFileSync(path.join(dir, 'b.js'), `${star}const path = __importStar(require("node:path"));\nexports.path = path;\n`);
+    const text = bundleText(collectModules(dir, 'a.js'));
+    expect(text).not.toContain('__importStar(require(');
+    const load = new vm.Script(text, { filename: path.join(dir, 'bundle.js') }).runInThisContext()(require, createRequire, dir, () => Promise.reject(new Error('no import')));
+    const a = load('a.js');
+    expect(a.path).toBe(a.other);
+    expect(a.path.join('x', 'y')).toBe(path.join('x', 'y'));
+    expect(a.path.default).toBe(require('node:path'));
+  });
+
   it('refuses a dynamic import it cannot run', () => {
     fs.writeFileSync(path.join(dir, 'x.js'), 'exports.f = (name) => import(name);\n');
     expect(() => bundleText(collectModules(dir, 'x.js'))).toThrow(/dynamic import/);
