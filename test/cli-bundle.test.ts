@@ -1,7 +1,8 @@
 /**
  * The CLI bundle and its V8 code cache: `strata warm` runs from the bundle with the same result as
- * from the modules, the code cache is written once and then used, and a corrupt, truncated or
- * foreign code cache is never handed to V8: the run succeeds and the cache is rewritten.
+ * from the modules, the code cache is written once (after a warm that parsed nothing) and then used,
+ * and a corrupt, truncated or foreign code cache is never handed to V8: the run succeeds and the
+ * cache is rewritten.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -113,6 +114,13 @@ describe('strata warm from the bundle', () => {
     expect(fs.statSync(BUNDLE).mtimeMs).toBeGreaterThanOrEqual(fs.statSync(CLI).mtimeMs);
   });
 
+  it('writes the code cache after a warm that parsed nothing, not after a cold one', () => {
+    expect(warm()).toMatchObject({ files: 2, parsed: 2 });
+    expect(fs.existsSync(cacheFile())).toBe(false);
+    expect(warm()).toMatchObject({ files: 2, parsed: 0, fromDisk: 2 });
+    expect(fs.existsSync(cacheFile())).toBe(true);
+  });
+
   it('answers as the modules do, writes the code cache once, then runs from it', () => {
     expect(warm({ STRATA_BUNDLE: 'off' })).toMatchObject({ files: 2, parsed: 2 });
     expect(fs.existsSync(cacheFile())).toBe(false); // not the bundle's run
@@ -133,6 +141,7 @@ describe('strata warm from the bundle', () => {
     ['garbage', (bytes: Buffer) => Buffer.alloc(bytes.length, 0x5a)],
   ])('ignores and rewrites a code cache with %s', (_, spoil) => {
     warm();
+    warm();
     const good = fs.readFileSync(cacheFile());
     fs.writeFileSync(cacheFile(), spoil(good));
     expect(warm()).toMatchObject({ files: 2, parsed: 0, fromDisk: 2 });
@@ -148,6 +157,7 @@ describe('strata warm from the bundle', () => {
     const blocked = path.join(v8Dir, 'file');
     fs.writeFileSync(blocked, '');
     expect(warm({ STRATA_V8_CACHE_DIR: path.join(blocked, 'below') })).toMatchObject({ files: 2, parsed: 0 });
+    expect(fs.readdirSync(v8Dir)).toEqual(['file']);
   });
 
   it('runs the dynamic import of --budget auto', () => {

@@ -2,6 +2,9 @@
  * Runs the CLI bundle (bundle-build.ts) through a V8 code cache: the compiled code of the bundle,
  * functions compiled during a run included, saved after a run that had none (or a rejected one) and
  * handed to `vm.Script` by the next process, which then neither parses nor compiles what it runs.
+ * main.ts saves it only after a restart-like warm (nothing parsed): measured on a 10,000-file
+ * restart, the cache saved by such a run made it ~7 ms faster than no cache, one saved by a cold warm
+ * ~15 ms slower (V8 deserializes the cold path's functions, and compiles the restart's anyway).
  *
  * Safety: V8 checks its data's header (version, flags, source length) but not, in release builds,
  * its payload, and a same-length bundle with other code would be accepted. So the file carries our
