@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { BUNDLE_FILE, bundleText, collectModules } from '../engine/cli/bundle-build.js';
+import { BUNDLE_FILE, bundleText, collectModules, vendoredPackages, VENDORED_PACKAGES } from '../engine/cli/bundle-build.js';
 import { CLI_CODE_CACHE_HEADER_BYTES, codeCacheFileFor, frameCliCodeCache, unframeCliCodeCache } from '../engine/cli/code-cache.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
@@ -59,6 +59,17 @@ describe('the bundle builder', () => {
     expect(a.path).toBe(a.other);
     expect(a.path.join('x', 'y')).toBe(path.join('x', 'y'));
     expect(a.path.default).toBe(require('node:path'));
+  });
+
+  it('runs vendored packages from the bundle, and refuses one that is not self-contained', () => {
+    fs.writeFileSync(path.join(dir, 'a.js'), "exports.answer = require('some-package').answer;\nexports.path = require('node:path').sep;\n");
+    const text = bundleText(collectModules(dir, 'a.js'), new Map([['some-package', 'module.exports = { answer: 42 };\n']]));
+    const load = new vm.Script(text, { filename: path.join(dir, 'bundle.js') }).runInThisContext()(require, createRequire, dir, () => Promise.reject(new Error('no import')));
+    expect(load('a.js')).toEqual({ answer: 42, path: '/' });
+    expect([...vendoredPackages(DIST).keys()]).toEqual([...VENDORED_PACKAGES]);
+    fs.mkdirSync(path.join(dir, 'node_modules', 'needs-more'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'node_modules', 'needs-more', 'index.js'), "module.exports = require('fs');\n");
+    expect(() => vendoredPackages(dir, ['needs-more'])).toThrow(/not self-contained/);
   });
 
   it('refuses a dynamic import it cannot run', () => {
