@@ -8,7 +8,7 @@
  * key, shape) when loaded: a corrupt one is counted, forgotten and rebuilt, never served.
  */
 import * as fs from 'node:fs';
-import type { BigIntStats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../shared/ast-entry.js';
 import { isStrataError } from '../shared/errors.js';
@@ -21,7 +21,7 @@ import { resultsFileFor } from './results/results-file.js';
 import { patternsFileFor } from './warming/patterns-file.js';
 import { DiskStore } from './store/disk-store.js';
 import type { PackLocation } from './store/packs.js';
-import { accessIfSameStamp, keyLocations, type IndexRecord, type RootIndex } from './store/root-index.js';
+import { accessIfSameStamp, accessIfSameStats, keyLocations, type IndexRecord, type RootIndex } from './store/root-index.js';
 
 /** Entries are written as a pack (one fsync, in the background) once this many bytes are waiting. */
 export const FLUSH_BYTES = 8 * 1024 * 1024;
@@ -113,11 +113,15 @@ export class AstPersistence {
   }
 
   /**
-   * True when the file's stat still matches its record exactly and its entry is stored (answer from
-   * disk without reading). Compares against the index's columns: no record is built.
+   * True when the file's stat still matches its record and its entry is stored (answer from disk
+   * without reading). Compares against the index's columns: no record is built. Nanosecond stats
+   * compare exactly; plain ones (a discovery walk's) to their resolution (STAT_TIME_TOLERANCE_MS).
    */
-  unchanged(path: string, stats: BigIntStats): boolean {
-    const lastAccessMs = accessIfSameStamp(this.#index, path, Number(stats.size), stats.mtimeNs, stats.ctimeNs, stats.ino, stats.dev);
+  unchanged(path: string, stats: Stats | BigIntStats): boolean {
+    const lastAccessMs =
+      typeof stats.size === 'bigint'
+        ? accessIfSameStamp(this.#index, path, Number(stats.size), (stats as BigIntStats).mtimeNs, (stats as BigIntStats).ctimeNs, stats.ino as bigint, stats.dev as bigint)
+        : accessIfSameStats(this.#index, path, stats as Stats);
     if (lastAccessMs === undefined) return false;
     if (this.#locationMap !== null && !this.#locationMap.has((this.#index.get(path) as IndexRecord).key)) return false;
     const now = Date.now();

@@ -25,6 +25,17 @@ export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
 
+/**
+ * How far apart (in ms) a millisecond time from a plain `fs.Stats` (a double) and a nanosecond time
+ * from the index may be and still count as equal: one microsecond. The restart path stats with plain
+ * `Stats` (no BigInt per field), whose `mtimeMs`/`ctimeMs` carry ~0.25 µs resolution today, so exact
+ * nanoseconds cannot be compared. This never hides an edit: a record only matches when it was not
+ * racy, i.e. captured at least {@link RACY_WINDOW_NS} after the file's last change, and any later
+ * change sets the ctime to the time of that change, seconds away from the recorded one (same rule,
+ * and same clock assumption, as git's racy check). Size, inode and device are compared too.
+ */
+export const STAT_TIME_TOLERANCE_MS = 0.001;
+
 /** Wall-clock now in ns, comparable with file times. */
 export function wallClockNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;

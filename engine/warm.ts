@@ -85,6 +85,11 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   const entryCodec = persistence ? ENTRY_CODEC : null;
   /** Files met by this walk: index records of the others are dropped when the walk completes. */
   const seen = new Set<string>();
+  /**
+   * Files met by this walk and answered by their index record: kept apart in a plain list (no hash
+   * set of 10,000 paths on a restart), each one a distinct key of the index.
+   */
+  const answered: string[] = [];
   let found = 0;
   let parsed = 0;
   let fromMemory = 0;
@@ -149,11 +154,17 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     }
   };
 
+  // Set by the abort event: reading `signal.aborted` once per file was a visible share of a restart.
+  let aborted = request.signal?.aborted === true;
+  const onAbort = (): void => {
+    aborted = true;
+  };
+  request.signal?.addEventListener('abort', onAbort, { once: true });
   let lastRssCheck = -Infinity;
   const checkLimits = (): void => {
     if (stoppedBy !== null) return;
     const now = performance.now();
-    if (request.signal?.aborted) stoppedBy = 'interrupted';
+    if (aborted) stoppedBy = 'interrupted';
     else if (now > deadline) stoppedBy = 'time-limit';
     // Reading RSS costs a system call: sample it, don't ask per file.
     if (now - lastRssCheck < (governor === null ? PEAK_RSS_SAMPLE_MS : RSS_SAMPLE_MS)) return;
@@ -220,13 +231,14 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
   /** One discovered file: answered from the index or memory, or read and queued for parsing. */
   const warmFile = async (event: DiscoveredFile): Promise<void> => {
     if (persistence) {
-      seen.add(event.path);
       // Restart fast path: one stat, no read, when the file is exactly as the index remembers it.
       if (persistence.unchanged(event.path, event.stats)) {
+        answered.push(event.path);
         fromDisk++;
         bytes += event.size;
         return;
       }
+      seen.add(event.path);
     }
     const revision = ctx.clock.now;
     const read = ctx.reader.read(event.path, event.absolutePath);
@@ -318,11 +330,16 @@ export async function runWarm(ctx: WarmContext, request: WarmRequest = {}): Prom
     await Promise.all(inFlight);
   }
   checkLimits();
+  request.signal?.removeEventListener('abort', onAbort);
   if (governor && governor.peakBytes > peakRss) peakRss = governor.peakBytes;
   let diskBytes = 0;
   if (persistence) {
     // Only a whole walk knows which files are gone.
-    if (stoppedBy === null && request.files === undefined) persistence.retain(seen);
+    // Every index record answered (distinct keys as many as the index holds): nothing is gone.
+    if (stoppedBy === null && request.files === undefined && answered.length !== persistence.indexSize) {
+      for (const path of answered) seen.add(path);
+      persistence.retain(seen);
+    }
     try {
       await persistence.settle(); // packs written in the background: their files join the index
       persistence.save();

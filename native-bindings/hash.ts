@@ -6,6 +6,7 @@
  * Inputs may be views over SharedArrayBuffer slabs: the native addon hashes them in place
  * (measured on a 1 MiB view: 54 µs in place against 230 µs copy-then-hash), so nothing is copied.
  */
+import { readFileSync } from 'node:fs';
 import {
   describeLoadFailure,
   forcedJsFallback,
@@ -214,11 +215,29 @@ interface Loaded {
   readonly reason: FallbackReason;
 }
 
+/**
+ * The addon's module. Its napi-rs loader reads /usr/bin/ldd to tell glibc from musl, tries a binary
+ * inside the package, then requires the platform package and its package.json: ~4 ms of a restart
+ * besides the dlopen. On Linux with glibc (the same /usr/bin/ldd test as that loader's first one) the
+ * platform package is required directly; anything else, or any failure, goes through the loader.
+ */
+function requireAddon(): XxhashModule {
+  const { platform, arch } = process;
+  if (platform === 'linux' && (arch === 'x64' || arch === 'arm64') && process.env.NAPI_RS_NATIVE_LIBRARY_PATH === undefined) {
+    try {
+      if (!readFileSync('/usr/bin/ldd', 'latin1').includes('musl')) return require(`@node-rs/xxhash-linux-${arch}-gnu`) as XxhashModule;
+    } catch {
+      // no ldd, no platform package where we can see it: the package's own loader decides
+    }
+  }
+  return require('@node-rs/xxhash') as XxhashModule;
+}
+
 function loadNative(): Loaded {
   if (forcedJsFallback()) return { native: undefined, reason: FORCED_FALLBACK_REASON };
   let native: NativeXxh64;
   try {
-    native = (require('@node-rs/xxhash') as XxhashModule).xxh64;
+    native = requireAddon().xxh64;
   } catch (error) {
     return { native: undefined, reason: describeLoadFailure('@node-rs/xxhash', error) };
   }

@@ -1,0 +1,64 @@
+/**
+ * The common `strata warm` command lines, recognised without loading commander or the engine: the
+ * CLI's entry (main.ts) decides from this alone whether the run goes through the CLI bundle.
+ */
+import type { WarmFlags } from './warm-command.js';
+
+/** Value flags of `strata warm` that {@link parseWarmArgv} understands (one value each). */
+const FAST_VALUE_FLAGS: Readonly<Record<string, keyof WarmFlags>> = {
+  '--root': 'root',
+  '--cache-dir': 'cacheDir',
+  '--profile': 'profile',
+  '--workers': 'workers',
+  '--memory-limit': 'memoryLimit',
+  '--time-limit': 'timeLimit',
+  '--budget': 'budget',
+  '--depth': 'depth',
+};
+/** Boolean flags of `strata warm` that {@link parseWarmArgv} understands, with the value commander gives them. */
+const FAST_BOOLEAN_FLAGS: Readonly<Record<string, readonly [keyof WarmFlags | 'verbose', boolean]>> = {
+  '--json': ['json', true],
+  '--quiet': ['quiet', true],
+  '--verbose': ['verbose', true],
+  '--changed': ['changed', true],
+  '--no-persist': ['persist', false],
+  '--predicted': ['predicted', true],
+  '--no-predictive': ['predictive', false],
+};
+
+/**
+ * The common `strata warm` command lines, parsed without loading commander (the restart of an
+ * unchanged tree is dominated by start-up): `warm [root]` with the flags above, each at most once,
+ * values as separate arguments not starting with `-`. Answers the same root and flags as commander
+ * would, or null for anything else (help, variadic or `=` forms, repeats, errors): commander then
+ * parses it as usual.
+ */
+export function parseWarmArgv(argv: readonly string[]): { root: string | undefined; flags: WarmFlags } | null {
+  if (argv[0] !== 'warm') return null;
+  let root: string | undefined;
+  // Commander's defaults for its `--no-…` flags.
+  const flags: Record<string, unknown> = { persist: true, predictive: true };
+  const seen = new Set<string>();
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) {
+      if (root !== undefined) return null;
+      root = arg;
+      continue;
+    }
+    if (seen.has(arg)) return null;
+    seen.add(arg);
+    const boolean = FAST_BOOLEAN_FLAGS[arg];
+    if (boolean !== undefined && Object.hasOwn(FAST_BOOLEAN_FLAGS, arg)) {
+      flags[boolean[0]] = boolean[1];
+      continue;
+    }
+    const name = Object.hasOwn(FAST_VALUE_FLAGS, arg) ? FAST_VALUE_FLAGS[arg] : undefined;
+    const value = argv[i + 1];
+    if (name === undefined || value === undefined || value.startsWith('-')) return null;
+    flags[name] = value;
+    i++;
+  }
+  return { root, flags: flags as WarmFlags };
+}
+
