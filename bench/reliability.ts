@@ -19,6 +19,7 @@ import type { ReliabilityCounts } from './reliability-counts.js';
 const FILES = [
   'model-based',
   'persistence',
+  'persistence-background',
   'store-processes',
   'store-hostile-data',
   'reliability-corruption',
