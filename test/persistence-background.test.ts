@@ -122,9 +122,14 @@ describe('pack writes in the background', () => {
     const options = resolveOptions({ root, cacheDir }, { env: {}, readConfigFile: false });
     let records = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      const child = spawn(process.execPath, [WRITER, root, cacheDir, '12'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [WRITER, root, cacheDir, '12'], { stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise((resolve) => child.on('exit', resolve));
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.floor(random() * 700)));
+      // Killed at a random moment once it has saved an index (start-up time varies with the load).
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', () => resolve());
+        child.on('exit', (code) => reject(new Error(`the writer exited (${String(code)}) before its first save`)));
+      });
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 600)));
       child.kill('SIGKILL');
       await exited;
       const { persistence } = AstPersistence.open(options, WRITER_KEY_PREFIX, {});

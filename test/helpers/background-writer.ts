@@ -1,7 +1,8 @@
 /**
  * A writer process for the kill -9 test of background pack writes (persistence-background.test.ts):
  * edits the tree's files and remembers each new version with a pack write started in the background
- * for every entry, saving the index every few entries, until it is killed.
+ * for every entry, saving the index every few entries, until it is killed. Prints `saved` after its
+ * first index save.
  *
  *   node dist/test/helpers/background-writer.js ROOT CACHE_DIR FILES
  */
@@ -35,7 +36,10 @@ async function run(root: string, cacheDir: string, files: number): Promise<void>
       const key = astKey(WRITER_KEY_PREFIX, 'ts', hash);
       const stats = fs.statSync(path.join(root, file), { bigint: true });
       persistence.remember(file, fingerprintOf(stats), hash, key, encodeAstEntry(key, parseSource(file, text), 'lz4-block-v1'));
-      if (i % 5 === 4) persistence.save(); // index saves while background writes are in flight
+      if (i % 5 === 4) {
+        persistence.save(); // index saves while background writes are in flight
+        if (version === 1 && i === 4) process.stdout.write('saved\n'); // the test kills from here on
+      }
       await new Promise((resolve) => setImmediate(resolve)); // lets the pack writes progress
     }
   }
