@@ -234,9 +234,7 @@ export class DiskStore {
     const write = (): Promise<void> => this.#writer.writePackInBackground(pack);
     const written = write()
       .catch(async (error: unknown) => {
-        // As #retryIfCleared: the directory was removed under us (`strata clear`): prepare it, retry once.
-        if (!isMissing(error) || fs.existsSync(path.join(this.dir, MARKER_FILE)) || prepareCacheDir(this.dir, false) !== null) throw error;
-        this.#warn(`${this.dir} was removed while in use; recreated it`);
+        if (!this.#recreateIfCleared(error)) throw error;
         await write();
       })
       .then(
@@ -333,12 +331,16 @@ export class DiskStore {
     try {
       return write();
     } catch (error) {
-      if (!isMissing(error) || fs.existsSync(path.join(this.dir, MARKER_FILE))) throw error;
-      const problem = prepareCacheDir(this.dir, false);
-      if (problem !== null) throw error;
-      this.#warn(`${this.dir} was removed while in use; recreated it`);
+      if (!this.#recreateIfCleared(error)) throw error;
       return write();
     }
+  }
+
+  /** True when `error` came from the directory being gone and it was prepared again (worth one retry). */
+  #recreateIfCleared(error: unknown): boolean {
+    if (!isMissing(error) || fs.existsSync(path.join(this.dir, MARKER_FILE)) || prepareCacheDir(this.dir, false) !== null) return false;
+    this.#warn(`${this.dir} was removed while in use; recreated it`);
+    return true;
   }
 
   #assertOpen(): void {

@@ -136,9 +136,7 @@ export function fsyncDir(dir: string): void {
   try {
     fs.fsyncSync(fd);
   } catch (error) {
-    // Some file systems refuse fsync on a directory (EINVAL/EISDIR); the rename is still atomic.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF') throw error;
+    if (!isDirectorySyncRefused(error)) throw error;
   } finally {
     fs.closeSync(fd);
   }
@@ -155,12 +153,23 @@ const WRITEV_MAX_BUFFERS = 1024;
 export function writeAll(fd: number, chunks: readonly Uint8Array[]): void {
   const pending = chunks.filter((chunk) => chunk.length > 0);
   let next = 0;
-  while (next < pending.length) {
-    let written = fs.writevSync(fd, pending.slice(next, next + WRITEV_MAX_BUFFERS));
-    while (next < pending.length && written >= (pending[next] as Uint8Array).length) written -= (pending[next++] as Uint8Array).length;
-    // A short write stops inside a chunk: go on from there.
-    if (written > 0) pending[next] = (pending[next] as Uint8Array).subarray(written);
-  }
+  while (next < pending.length) next = skipWritten(pending, next, fs.writevSync(fd, pending.slice(next, next + WRITEV_MAX_BUFFERS)));
+}
+
+/**
+ * After a `writev` of `pending` from `next` wrote `written` bytes: the index of the first chunk not
+ * fully written; a short write that stopped inside a chunk leaves that chunk's rest in its place.
+ */
+function skipWritten(pending: Uint8Array[], next: number, written: number): number {
+  while (next < pending.length && written >= (pending[next] as Uint8Array).length) written -= (pending[next++] as Uint8Array).length;
+  if (written > 0) pending[next] = (pending[next] as Uint8Array).subarray(written);
+  return next;
+}
+
+/** Some file systems refuse fsync on a directory (EINVAL/EISDIR, EBADF); the rename is still atomic. */
+function isDirectorySyncRefused(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EINVAL' || code === 'EISDIR' || code === 'EBADF';
 }
 
 /**
@@ -192,11 +201,7 @@ export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): vo
 async function writeAllAsync(handle: fs.promises.FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
   const pending = chunks.filter((chunk) => chunk.length > 0);
   let next = 0;
-  while (next < pending.length) {
-    let { bytesWritten: written } = await handle.writev(pending.slice(next, next + WRITEV_MAX_BUFFERS));
-    while (next < pending.length && written >= (pending[next] as Uint8Array).length) written -= (pending[next++] as Uint8Array).length;
-    if (written > 0) pending[next] = (pending[next] as Uint8Array).subarray(written);
-  }
+  while (next < pending.length) next = skipWritten(pending, next, (await handle.writev(pending.slice(next, next + WRITEV_MAX_BUFFERS))).bytesWritten);
 }
 
 /** {@link fsyncDir} off the calling thread. */
@@ -211,8 +216,7 @@ async function fsyncDirAsync(dir: string): Promise<void> {
   try {
     await handle.sync();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EBADF') throw error;
+    if (!isDirectorySyncRefused(error)) throw error;
   } finally {
     await handle.close();
   }
