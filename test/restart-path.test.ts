@@ -13,6 +13,7 @@ import { PackReader, PackWriter, type PackLocation } from '../engine/store/packs
 import { accessIfSameStamp, decodeIndex, encodeIndex, keyLocations, type IndexRecord } from '../engine/store/root-index.js';
 import { decodeAstEntry, encodeAstEntry } from '../shared/ast-entry.js';
 import { parseSource } from '../workers/parse-source.js';
+import { indexRecord } from './helpers/index-record.js';
 
 async function commanderParse(argv: string[]): Promise<{ root: string | undefined; flags: Record<string, unknown> }> {
   const program = new Command().exitOverride();
@@ -85,17 +86,7 @@ describe('transient pack reads', () => {
 
 describe('index stamps from columns', () => {
   it('agree with the records, before and after a record is built or replaced', () => {
-    const record = (i: number): IndexRecord => ({
-      size: 100 + i,
-      mtimeNs: 1_700_000_000_000_000_000n + BigInt(i),
-      ctimeNs: 1_700_000_000_000_000_500n,
-      ino: BigInt(1000 + i),
-      dev: 2049n,
-      contentHash: i.toString(16).padStart(16, '0'),
-      key: `key-${i}`,
-      location: { pack: 'abc-1-0123456789ab.pack', offset: 16 + i * 8, length: 8 },
-      lastAccessMs: 5_000 + i,
-    });
+    const record = (i: number): IndexRecord => indexRecord(i);
     const records = new Map(Array.from({ length: 5 }, (_, i) => [`src/f${i}.ts`, record(i)]));
     const decoded = decodeIndex(encodeIndex(records, 'p', '.'), 'p');
     if (decoded.status !== 'loaded') throw new Error(decoded.status);

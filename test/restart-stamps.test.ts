@@ -8,24 +8,11 @@ import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { RACY_WINDOW_NS, STAT_TIME_TOLERANCE_MS } from '../engine/fingerprint.js';
 import { accessIfSameStats, decodeIndex, encodeIndex, type IndexRecord, type PlainStamp, type RootIndex } from '../engine/store/root-index.js';
+import { indexRecord } from './helpers/index-record.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const NS_PER_MS = 1_000_000n;
 
-function record(i: number, overrides: Partial<IndexRecord> = {}): IndexRecord {
-  return {
-    size: 100 + i,
-    mtimeNs: 1_764_000_000_123_456_789n + BigInt(i) * 1_000_000_000n,
-    ctimeNs: 1_764_000_001_987_654_321n,
-    ino: BigInt(1000 + i),
-    dev: 2049n,
-    contentHash: i.toString(16).padStart(16, '0'),
-    key: `key-${i}`,
-    location: { pack: 'abc-1-0123456789ab.pack', offset: 16 + i * 8, length: 8 },
-    lastAccessMs: 5_000 + i,
-    ...overrides,
-  };
-}
 
 /** The plain stats Node would give for a record's stamp (times as sec * 1000 + nsec / 1e6). */
 function plain(r: IndexRecord): PlainStamp {
@@ -40,7 +27,7 @@ function loaded(records: Map<string, IndexRecord>): RootIndex {
 }
 
 describe('plain stats against index stamps', () => {
-  const records = new Map(Array.from({ length: 4 }, (_, i) => [`src/f${i}.ts`, record(i)]));
+  const records = new Map(Array.from({ length: 4 }, (_, i) => [`src/f${i}.ts`, indexRecord(i)]));
   // From the columns (nothing built), from a built record, and from a plain Map.
   const indexes: [string, () => RootIndex][] = [
     ['columns', () => loaded(records)],
@@ -57,7 +44,7 @@ describe('plain stats against index stamps', () => {
 
   it.each(indexes)('match an equal stamp and nothing else (%s)', (_, make) => {
     const index = make();
-    const r = record(1);
+    const r = indexRecord(1);
     const stamp = plain(r);
     expect(accessIfSameStats(index, 'src/f1.ts', stamp)).toBe(5_001);
     expect(accessIfSameStats(index, 'src/f2.ts', stamp)).toBeUndefined();
@@ -78,7 +65,7 @@ describe('plain stats against index stamps', () => {
   });
 
   it('compare times before 1970 and ids above 2^32', () => {
-    const r = record(0, { mtimeNs: -86_400_123_456_789n, ctimeNs: 5n, ino: 0x1_2345_6789n, dev: 0xfff_0000_0001n });
+    const r = indexRecord(0, { mtimeNs: -86_400_123_456_789n, ctimeNs: 5n, ino: 0x1_2345_6789n, dev: 0xfff_0000_0001n });
     const index = loaded(new Map([['a.ts', r]]));
     expect(accessIfSameStats(index, 'a.ts', plain(r))).toBe(5_000);
     expect(accessIfSameStats(index, 'a.ts', { ...plain(r), ino: 0x2345_6789 })).toBeUndefined();
@@ -89,7 +76,7 @@ describe('plain stats against index stamps', () => {
     const built = loaded(racy);
     for (const file of racy.keys()) built.get(file);
     for (const index of [loaded(racy), built, new Map(racy)]) {
-      const stamp = plain(record(1));
+      const stamp = plain(indexRecord(1));
       expect(accessIfSameStats(index, 'src/f1.ts', stamp)).toBeUndefined();
       expect(accessIfSameStats(index, 'src/f1.ts', { ...stamp, mtimeMs: 0 })).toBeUndefined();
       expect(accessIfSameStats(index, 'src/f1.ts', { ...stamp, mtimeMs: -1e-6 })).toBeUndefined();
@@ -99,7 +86,7 @@ describe('plain stats against index stamps', () => {
   it('agree with what Node gives for real files', () => {
     const file = __filename;
     const big = fs.statSync(file, { bigint: true });
-    const r = record(0, { size: Number(big.size), mtimeNs: big.mtimeNs, ctimeNs: big.ctimeNs, ino: big.ino, dev: big.dev });
+    const r = indexRecord(0, { size: Number(big.size), mtimeNs: big.mtimeNs, ctimeNs: big.ctimeNs, ino: big.ino, dev: big.dev });
     const index = loaded(new Map([['t.js', r]]));
     expect(accessIfSameStats(index, 't.js', fs.statSync(file))).toBe(5_000);
     expect(accessIfSameStats(index, 't.js', { ...fs.statSync(file), mtimeMs: Number(big.mtimeNs / NS_PER_MS) - 1 })).toBeUndefined();
