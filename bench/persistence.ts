@@ -19,7 +19,7 @@ import * as ts from 'typescript';
 import { EncodedAst } from '../engine/encoded-ast.js';
 import { discoverSourceFiles } from '../engine/discovery.js';
 import { PackReader, PackWriter, type PackLocation } from '../engine/store/packs.js';
-import { decodeAstEntry, differenceCodedAst, encodeAstEntry } from '../shared/ast-entry.js';
+import { decodeAstEntry, packedAst, encodeAstEntry } from '../shared/ast-entry.js';
 import { decodeEntry } from '../shared/entry-format.js';
 import { scriptKindName } from '../shared/script-kind.js';
 import { parseSource } from '../workers/parse-source.js';
@@ -51,16 +51,20 @@ export async function restartScenario(tree: string, runs: number): Promise<Recor
   for (let run = 0; run < runs; run++) {
     const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-cache-'));
     try {
+      // The two cold warms swap order every run, so a machine speeding up or slowing down during
+      // the benchmark does not favour either side of the persisting cost.
+      const memoryFirst = run % 2 === 1;
+      const memoryBefore = memoryFirst ? await timedWarm(tree, cacheDir, ['--no-persist']) : null;
       const first = await timedWarm(tree, cacheDir, []);
       const second = await timedWarm(tree, cacheDir, []);
-      const memory = await timedWarm(tree, cacheDir, ['--no-persist']);
+      const memory = memoryBefore ?? (await timedWarm(tree, cacheDir, ['--no-persist']));
       if (second.report.parsed !== 0) throw new Error(`restart parsed ${second.report.parsed} files`);
       cold.push(first.wallMs);
       restart.push(second.wallMs);
       noPersist.push(memory.wallMs);
       files = first.report.files;
       diskBytes = first.report.diskBytes;
-      process.stderr.write(`  run ${run + 1}/${runs}: cold ${first.wallMs.toFixed(0)} ms, restart ${second.wallMs.toFixed(0)} ms, cold --no-persist ${memory.wallMs.toFixed(0)} ms\n`);
+      process.stderr.write(`  run ${run + 1}/${runs}: cold ${first.wallMs.toFixed(0)} ms, restart ${second.wallMs.toFixed(0)} ms, cold --no-persist ${memory.wallMs.toFixed(0)} ms${memoryFirst ? ' (ran first)' : ''}\n`);
     } finally {
       fs.rmSync(cacheDir, { recursive: true, force: true });
     }
@@ -72,8 +76,15 @@ export async function restartScenario(tree: string, runs: number): Promise<Recor
     coldMs: cold,
     restartMs: restart,
     coldNoPersistMs: noPersist,
-    median: { coldMs: median(cold), restartMs: median(restart), restartSpeedup: median(cold) / median(restart), persistOverhead: median(cold) / median(noPersist) - 1 },
-    spread: { coldMs: spread(cold), restartMs: spread(restart) },
+    median: {
+      coldMs: median(cold),
+      restartMs: median(restart),
+      restartSpeedup: median(cold) / median(restart),
+      persistOverhead: median(cold) / median(noPersist) - 1,
+      // The same cost from each run's own pair (less sensitive to a slow stretch of the machine).
+      persistOverheadPaired: median(cold.map((ms, i) => ms / (noPersist[i] as number))) - 1,
+    },
+    spread: { coldMs: spread(cold), restartMs: spread(restart), coldNoPersistMs: spread(noPersist) },
   };
 }
 
@@ -120,8 +131,8 @@ export async function loadScenario(real: string, sample: number): Promise<Record
     writer.append(key, entry);
     sourceBytes += Buffer.byteLength(text);
     lz4Bytes += entry.byteLength;
-    // gzip gets the same bytes lz4 does (difference-coded columns), in the same envelope.
-    gzipBytes += zlib.gzipSync(differenceCodedAst(parsed.ast)).byteLength + entry.byteLength - decodeEntry(entry, key).payload.byteLength;
+    // gzip gets the same bytes lz4 does (the packed AST, shared/packed-ast.ts), in the same envelope.
+    gzipBytes += zlib.gzipSync(packedAst(parsed.ast)).byteLength + entry.byteLength - decodeEntry(entry, key).payload.byteLength;
     const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, KINDS[scriptKindName(file)]);
     jsonGzipBytes += zlib.gzipSync(JSON.stringify(jsonTree(sf))).byteLength;
     prepared.push({ file, key });
@@ -206,12 +217,12 @@ async function main(): Promise<void> {
   const restart = await restartScenario(tree, args.runs);
   process.stderr.write(`load-vs-reparse and sizes on ${args.real}\n`);
   const load = await loadScenario(args.real, args.sample);
-  const r = restart.median as { coldMs: number; restartMs: number; restartSpeedup: number; persistOverhead: number };
+  const r = restart.median as { coldMs: number; restartMs: number; restartSpeedup: number; persistOverhead: number; persistOverheadPaired: number };
   const sizes = load.bytesPerSourceByte as { strataLz4: number; strataGzip: number; predecessorJsonGzip: number };
   process.stdout.write(
     [
       `restart of an unchanged ${restart.files}-file tree: ${r.restartMs.toFixed(0)} ms vs cold ${r.coldMs.toFixed(0)} ms = ${r.restartSpeedup.toFixed(1)}× faster (whole processes, median of ${args.runs})`,
-      `persisting costs the cold warm ${(r.persistOverhead * 100).toFixed(1)}% (cold with persistence vs --no-persist)`,
+      `persisting costs the cold warm ${(r.persistOverhead * 100).toFixed(1)}% (cold with persistence vs --no-persist, medians; median of the runs' own pairs: ${(r.persistOverheadPaired * 100).toFixed(1)}%)`,
       `one AST from disk vs re-read + re-parse: median ${(load.medianLoadVsReparse as number).toFixed(1)}× faster over ${load.files} real files (median ${(load.medianLoadUs as number).toFixed(1)} µs vs ${(load.medianReparseUs as number).toFixed(1)} µs; totals ${(load.totalLoadMs as number).toFixed(0)} ms vs ${(load.totalReparseMs as number).toFixed(0)} ms); each load right after a parse: ${(load.medianLoadVsReparseInterleaved as number).toFixed(1)}×`,
       `bytes on disk per source byte: encoded AST + lz4 ${sizes.strataLz4.toFixed(2)}, + gzip ${sizes.strataGzip.toFixed(2)}, predecessor (JSON tree + gzip) ${sizes.predecessorJsonGzip.toFixed(2)}`,
     ].join('\n') + '\n',

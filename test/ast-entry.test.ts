@@ -18,7 +18,7 @@ function withMeta(entry: Uint8Array, meta: unknown): Uint8Array {
 }
 
 describe('AST entries', () => {
-  it('round-trip small (stored as they are) and large (lz4, difference-coded) ASTs exactly', () => {
+  it('round-trip small (stored as they are) and large (packed, lz4) ASTs exactly', () => {
     const small = recordOf("import { a } from './a';\nexport const b = a;\n");
     const large = recordOf(Array.from({ length: 400 }, (_, i) => `export const v${i} = ${i} + f(${i});`).join('\n'));
     expect(small.ast.byteLength).toBeLessThan(COMPRESS_MIN_BYTES);
@@ -46,18 +46,18 @@ describe('AST entries', () => {
   it('refuses a well-checksummed entry whose metadata is malformed', () => {
     const record = recordOf("import x from 'x';\n");
     const entry = encodeAstEntry(KEY, record, 'none');
-    const good = [4, 0, record.nodeCount, record.signature, ['x', 0]];
+    const good = [5, 0, record.nodeCount, record.signature, ['x', 0]];
     expect(decodeAstEntry(withMeta(entry, good), KEY).imports).toEqual([{ specifier: 'x', kind: 'import', typeOnly: false }]);
     const bad: unknown[] = [
-      [3, 0, record.nodeCount, record.signature, ['x', 0]], // another envelope version
-      [4, 0, record.nodeCount, record.signature, ['x', 14]], // import code past the last kind
-      [4, 0, record.nodeCount, record.signature, ['x', -1]],
-      [4, 0, record.nodeCount, record.signature, ['x', 0.5]],
-      [4, 0, record.nodeCount, record.signature, ['x']], // odd-length import list
-      [4, 0, record.nodeCount, record.signature, [7, 0]], // specifier not a string
-      [4, -1, record.nodeCount, record.signature, []],
-      [4, 0, record.nodeCount, 12, []],
-      { version: 4 },
+      [4, 0, record.nodeCount, record.signature, ['x', 0]], // another envelope version
+      [5, 0, record.nodeCount, record.signature, ['x', 14]], // import code past the last kind
+      [5, 0, record.nodeCount, record.signature, ['x', -1]],
+      [5, 0, record.nodeCount, record.signature, ['x', 0.5]],
+      [5, 0, record.nodeCount, record.signature, ['x']], // odd-length import list
+      [5, 0, record.nodeCount, record.signature, [7, 0]], // specifier not a string
+      [5, -1, record.nodeCount, record.signature, []],
+      [5, 0, record.nodeCount, 12, []],
+      { version: 5 },
     ];
     for (const meta of bad) expect(() => decodeAstEntry(withMeta(entry, meta), KEY)).toThrow(expect.objectContaining({ code: 'ECORRUPT' }));
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import ts from 'typescript';
@@ -21,10 +21,10 @@ import {
 import { isStrataError } from '../shared/errors.js';
 import { ENCODED_FLAGS_MASK, encodeSourceFile } from '../workers/ast-encoder.js';
 import { parseSource, toSourceFile } from '../workers/parse-source.js';
+import { sourceFilesUnder } from './helpers/source-files.js';
 
 const PROJECT_ROOT = join(__dirname, '..', '..');
 const NODE_MODULES = join(PROJECT_ROOT, 'node_modules');
-const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const MAX_FILE_BYTES = 1024 * 1024;
 /**
  * Keeps the node_modules comparison under about a minute on a 2-core machine (~40 MB of sources
@@ -33,32 +33,6 @@ const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 /** Mismatches listed in a failure message; the count is always reported in full. */
 const MAX_REPORTED_PROBLEMS = 25;
-
-/**
- * Every source file of at most `maxBytes` under `dir` (symlinks not followed), sorted so runs are
- * reproducible; when they add up to more than `maxTotalBytes`, every k-th of them.
- */
-function sourceFilesUnder(dir: string, maxBytes: number, maxTotalBytes: number): string[] {
-  const found: string[] = [];
-  let total = 0;
-  const pending = [dir];
-  while (pending.length > 0) {
-    const current = pending.pop()!;
-    for (const entry of readdirSync(current, { withFileTypes: true })) {
-      const full = join(current, entry.name);
-      if (entry.isDirectory()) pending.push(full);
-      else if (entry.isFile() && SOURCE_EXTENSIONS.some((ext) => entry.name.endsWith(ext))) {
-        const size = statSync(full).size;
-        if (size > maxBytes) continue;
-        found.push(full);
-        total += size;
-      }
-    }
-  }
-  found.sort();
-  const stride = Math.ceil(total / maxTotalBytes);
-  return stride <= 1 ? found : found.filter((_file, i) => i % stride === 0);
-}
 
 /** TypeScript's tree in pre-order, children as `ts.forEachChild` yields them (no recursion). */
 function preOrder(root: ts.Node): { nodes: ts.Node[]; children: Map<ts.Node, ts.Node[]> } {

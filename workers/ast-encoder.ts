@@ -23,6 +23,7 @@ import {
   HEADER_WORDS,
   layoutFor,
 } from '../shared/ast-format.js';
+import { writePacked } from '../shared/packed-ast.js';
 
 /** What one parse task hands back: the encoding, the file's module references, its size in nodes. */
 export interface EncodedSourceFile {
@@ -31,6 +32,11 @@ export interface EncodedSourceFile {
   /** Module references in source order (reference directives first); duplicates kept. */
   readonly imports: ImportRecord[];
   readonly nodeCount: number;
+  /**
+   * With `{ packed: true }`: the AST's stored form (shared/packed-ast.ts), built from the columns
+   * this walk filled, in a scratch buffer valid until the next call; otherwise null.
+   */
+  readonly packed: Uint8Array | null;
 }
 
 /** A NodeFlags bit that the public typings omit; 0 when this TypeScript version has no such bit. */
@@ -200,6 +206,20 @@ let subtreeEnds = new Uint32Array(0);
 let count = 0;
 let depth = 0;
 let imports: ImportRecord[] = [];
+/**
+ * The packed form's columns (shared/packed-ast.ts), filled in the same walk when the caller persists
+ * the AST: computing them here, on values already at hand, costs a fraction of a second pass over
+ * the finished encoding.
+ */
+let packing = false;
+let posDeltas = new Uint32Array(0);
+let lengths = new Uint32Array(0);
+let subtreeSizes = new Uint32Array(0);
+let previousPos = 0;
+let maxKind = 0;
+let maxFlags = 0;
+let maxPosDelta = 0;
+let maxLength = 0;
 
 /** Past this depth the walk leaves recursion for an explicit stack (deep trees never overflow). */
 const MAX_RECURSION_DEPTH = 400;
@@ -213,6 +233,9 @@ function ensureCapacity(needed: number): void {
   poss = grow32(poss, next);
   ends = grow32(ends, next);
   subtreeEnds = grow32(subtreeEnds, next);
+  posDeltas = grow32(posDeltas, next);
+  lengths = grow32(lengths, next);
+  subtreeSizes = grow32(subtreeSizes, next);
   capacity = next;
 }
 
@@ -221,10 +244,24 @@ function record(node: ts.Node): number {
   if (count === capacity) ensureCapacity(count + 1);
   const index = count++;
   const kind = node.kind;
+  const nodeFlags = (node.flags & ENCODED_FLAGS_MASK) >>> 0;
+  const pos = node.pos;
+  const end = node.end;
   kinds[index] = kind;
-  flags[index] = node.flags & ENCODED_FLAGS_MASK;
-  poss[index] = node.pos;
-  ends[index] = node.end;
+  flags[index] = nodeFlags;
+  poss[index] = pos;
+  ends[index] = end;
+  if (packing) {
+    const posDelta = (pos - previousPos) >>> 0;
+    previousPos = pos;
+    posDeltas[index] = posDelta;
+    const length = (end - pos) >>> 0;
+    lengths[index] = length;
+    if (posDelta > maxPosDelta) maxPosDelta = posDelta;
+    if (length > maxLength) maxLength = length;
+    if (kind > maxKind) maxKind = kind;
+    if (nodeFlags > maxFlags) maxFlags = nodeFlags;
+  }
   const probe = IMPORT_PROBE_BY_KIND[kind];
   if (probe !== undefined && probe !== ImportProbe.None) probeImport(node, probe, imports);
   return index;
@@ -236,8 +273,14 @@ function visit(node: ts.Node): undefined {
   if (++depth < MAX_RECURSION_DEPTH) forEachChild(node, visit);
   else visitIteratively(node);
   depth--;
-  subtreeEnds[index] = count;
+  closeSubtree(index);
   return undefined;
+}
+
+/** Node `index` has no more descendants: its subtree ends at the current count. */
+function closeSubtree(index: number): void {
+  subtreeEnds[index] = count;
+  if (packing) subtreeSizes[index] = count - index;
 }
 
 /** The children of `parent` (already recorded), walked with an explicit stack. */
@@ -267,11 +310,11 @@ function visitIteratively(parent: ts.Node): void {
     const node = pending.pop()!;
     const nodeDepth = pendingDepth.pop()!;
     // Every open node at this depth or deeper has no more descendants: close its subtree.
-    while (open.length > nodeDepth) subtreeEnds[open.pop()!] = count;
+    while (open.length > nodeDepth) closeSubtree(open.pop()!);
     open.push(record(node));
     pushChildrenOf(node, nodeDepth + 1);
   }
-  while (open.length > 0) subtreeEnds[open.pop()!] = count;
+  while (open.length > 0) closeSubtree(open.pop()!);
 }
 
 /**
@@ -279,10 +322,16 @@ function visitIteratively(parent: ts.Node): void {
  * exactly the tree `ts.forEachChild` visits. Does not modify `sf`; parent pointers are not needed.
  * Not re-entrant (module-level scratch): one call at a time per thread, which is how workers run.
  */
-export function encodeSourceFile(sf: ts.SourceFile): EncodedSourceFile {
+export function encodeSourceFile(sf: ts.SourceFile, options: { readonly packed?: boolean } = {}): EncodedSourceFile {
   ensureCapacity(initialCapacity(sf.text.length));
   count = 0;
   depth = 0;
+  packing = options.packed === true;
+  previousPos = 0;
+  maxKind = 0;
+  maxFlags = 0;
+  maxPosDelta = 0;
+  maxLength = 0;
   const found: ImportRecord[] = [];
   imports = found;
   referenceRecords(sf, found);
@@ -306,7 +355,11 @@ export function encodeSourceFile(sf: ts.SourceFile): EncodedSourceFile {
   new Uint32Array(buffer, layout.pos, count).set(poss.subarray(0, count));
   new Uint32Array(buffer, layout.end, count).set(ends.subarray(0, count));
   new Uint32Array(buffer, layout.subtreeEnd, count).set(subtreeEnds.subarray(0, count));
-  return { ast, imports: found, nodeCount: count };
+  // The root's subtree holds every node: no subtree is larger.
+  const packed = packing
+    ? writePacked(ast, count, { kind: kinds, maxKind, flags, maxFlags, posDelta: posDeltas, maxPosDelta, length: lengths, maxLength, subtreeSize: subtreeSizes, maxSubtreeSize: count })
+    : null;
+  return { ast, imports: found, nodeCount: count, packed };
 }
 
 function grow16(array: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {

@@ -36,7 +36,7 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
   for (const file of request.files) {
     try {
       const text = decodeSourceText(file.buffer, file.offset, file.length);
-      const parsed = parseSource(file.path, text);
+      const parsed = parseSource(file.path, text, 'latest', { packed: request.entryCodec === 'lz4-block-v1' });
       const entry = request.entryCodec === null ? null : encodeAstEntry(file.key, parsed, request.entryCodec);
       outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount, signature: parsed.signature, entry });
     } catch (error) {

@@ -21,6 +21,8 @@ export interface ParsedSource {
   readonly nodeCount: number;
   /** Hash of what the file exports (workers/export-signature.ts). */
   readonly signature: string;
+  /** The AST's stored form when asked for (a scratch view: valid until the next parse), else null. */
+  readonly packed: Uint8Array | null;
 }
 
 /** Language version as a parse setting (`'latest'`) or as TypeScript's own enum value. */
@@ -74,7 +76,7 @@ export function parseDiagnosticsCount(sf: ts.SourceFile): number {
  * Parses `text` as the file at `path` and encodes it. Never throws for syntax errors (they are
  * counted); a RangeError from TypeScript's recursive parser on absurdly deep nesting propagates.
  */
-export function parseSource(path: string, text: string, languageVersion: LanguageVersion = 'latest'): ParsedSource {
+export function parseSource(path: string, text: string, languageVersion: LanguageVersion = 'latest', options: { readonly packed?: boolean } = {}): ParsedSource {
   const sf = ts.createSourceFile(
     path,
     text,
@@ -82,8 +84,8 @@ export function parseSource(path: string, text: string, languageVersion: Languag
     /*setParentNodes*/ false,
     scriptKindOf(path),
   );
-  const { ast, imports, nodeCount } = encodeSourceFile(sf);
-  return { ast, imports, diagnostics: parseDiagnosticsCount(sf), nodeCount, signature: exportSignature(sf) };
+  const { ast, imports, nodeCount, packed } = encodeSourceFile(sf, options);
+  return { ast, imports, diagnostics: parseDiagnosticsCount(sf), nodeCount, signature: exportSignature(sf), packed };
 }
 
 /**
