@@ -58,11 +58,17 @@ export class AstPersistence {
   #locationMap: Map<string, PackLocation> | null = null;
   /** Files whose entry is not on disk yet: their index record waits for its location. */
   readonly #waiting = new Map<string, Omit<IndexRecord, 'location'>>();
+  /**
+   * The files that started waiting for each key not on disk yet (some may since wait for another
+   * key: {@link #waiting} has the last word). A written pack resolves just its own keys' files. One
+   * file is kept as a plain string (the common case: no array per entry).
+   */
+  readonly #waitingByKey = new Map<string, string | string[]>();
   /** Entries appended to the store and not written yet, by key (loads answer from these bytes). */
-  readonly #unwritten = new Map<string, Uint8Array>();
+  #unwritten = new Map<string, Uint8Array>();
   #pendingBytes = 0;
-  /** Entries of packs being written in the background, by key (loads answer from these bytes). */
-  readonly #inFlight = new Map<string, Uint8Array>();
+  /** Entries of the packs being written in the background, one map per pack (loads answer from these bytes). */
+  readonly #inFlight = new Set<Map<string, Uint8Array>>();
   /** Background pack writes not settled yet. */
   readonly #writes = new Set<Promise<void>>();
   /** The index differs from what is on disk. */
@@ -138,7 +144,7 @@ export class AstPersistence {
 
   /** True when an entry for this key is on disk (or on its way there). */
   has(key: AstKey): boolean {
-    return this.#locations.has(key) || this.#unwritten.has(key) || this.#inFlight.has(key);
+    return this.#locations.has(key) || this.#unwritten.has(key) || this.#inFlightEntry(key) !== undefined;
   }
 
   /**
@@ -163,7 +169,7 @@ export class AstPersistence {
       this.#waiting.delete(path); // an older content's record must not land over this one
       return;
     }
-    if (!this.#unwritten.has(key) && !this.#inFlight.has(key)) {
+    if (!this.#unwritten.has(key) && this.#inFlightEntry(key) === undefined) {
       // Nothing stored or on its way for this key (an AST already in memory): the next run parses it again.
       if (entry === null) return;
       this.#store.append(key, entry);
@@ -171,6 +177,10 @@ export class AstPersistence {
       this.#pendingBytes += entry.byteLength;
     }
     this.#waiting.set(path, stamp);
+    const waitingForKey = this.#waitingByKey.get(key);
+    if (waitingForKey === undefined) this.#waitingByKey.set(key, path);
+    else if (typeof waitingForKey === 'string') this.#waitingByKey.set(key, [waitingForKey, path]);
+    else waitingForKey.push(path);
     if (this.#pendingBytes >= this.#flushBytes) this.#flushInBackground();
   }
 
@@ -183,7 +193,7 @@ export class AstPersistence {
   /** Loads and verifies a key's entry; null when absent or corrupt (then forgotten and counted). */
   load(key: AstKey): AstEntryRecord | null {
     // Not on disk yet: the entry's own bytes, still in memory, are what a read would return.
-    const unwritten = this.#unwritten.get(key) ?? this.#inFlight.get(key);
+    const unwritten = this.#unwritten.get(key) ?? this.#inFlightEntry(key);
     const location = unwritten === undefined ? this.#locations.get(key) : undefined;
     if (unwritten === undefined && location === undefined) return null;
     // Transient bytes: decodeAstEntry keeps nothing of them (it decodes the metadata and copies the AST).
@@ -222,11 +232,12 @@ export class AstPersistence {
    */
   flush(): void {
     if (this.#unwritten.size === 0) return;
+    const entries = this.#unwritten;
     const locations = this.#store.flush();
     for (const [key, location] of locations) this.#locations.set(key, location);
-    this.#unwritten.clear();
+    this.#unwritten = new Map();
     this.#pendingBytes = 0;
-    this.#resolveWaiting();
+    this.#resolveWaiting(entries.keys());
   }
 
   /** Resolves once every background pack write has settled and its files' records are in the index. */
@@ -242,30 +253,49 @@ export class AstPersistence {
   #flushInBackground(): void {
     const started = this.#store.flushInBackground();
     if (started === null) return;
-    for (const [key, bytes] of this.#unwritten) this.#inFlight.set(key, bytes);
-    this.#unwritten.clear();
+    // The pack holds exactly the entries not written yet: they move as one map, not one by one.
+    const entries = this.#unwritten;
+    this.#inFlight.add(entries);
+    this.#unwritten = new Map();
     this.#pendingBytes = 0;
     const settled = started.written.then((written) => {
-      for (const key of started.locations.keys()) this.#inFlight.delete(key);
+      this.#inFlight.delete(entries);
       if (written) for (const [key, location] of started.locations) this.#locations.set(key, location);
-      this.#resolveWaiting();
+      this.#resolveWaiting(entries.keys());
     });
     this.#writes.add(settled);
     void settled.finally(() => this.#writes.delete(settled));
   }
 
-  /** Index records for waiting files whose entry is now on disk; drops those whose entry was lost. */
-  #resolveWaiting(): void {
-    for (const [path, stamp] of this.#waiting) {
-      const location = this.#locations.get(stamp.key);
-      if (location !== undefined) {
+  /**
+   * Index records for the files waiting for these keys, whose pack was just written (or failed):
+   * a file whose entry is now on disk joins the index; one whose entry was lost is dropped (the next
+   * run parses it again). Files waiting for other keys are left alone.
+   */
+  #resolveWaiting(keys: Iterable<string>): void {
+    for (const key of keys) {
+      const waiting = this.#waitingByKey.get(key);
+      if (waiting === undefined) continue;
+      this.#waitingByKey.delete(key);
+      const location = this.#locations.get(key);
+      for (const path of typeof waiting === 'string' ? [waiting] : waiting) {
+        const stamp = this.#waiting.get(path);
+        if (stamp === undefined || stamp.key !== key) continue; // remembered since with other content
+        this.#waiting.delete(path);
+        if (location === undefined) continue;
         this.#index.set(path, { ...stamp, location });
         this.#dirty = true;
-      } else if (this.#unwritten.has(stamp.key) || this.#inFlight.has(stamp.key)) {
-        continue; // still on its way
       }
-      this.#waiting.delete(path);
     }
+  }
+
+  /** The bytes of an entry whose pack is being written in the background, if any. */
+  #inFlightEntry(key: string): Uint8Array | undefined {
+    for (const entries of this.#inFlight) {
+      const bytes = entries.get(key);
+      if (bytes !== undefined) return bytes;
+    }
+    return undefined;
   }
 
   /** Flushes, saves the index and keeps the directory within its bounds. */

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AstPersistence } from '../engine/ast-persistence.js';
+import { DiskStore } from '../engine/store/disk-store.js';
 import { fingerprintOf } from '../engine/fingerprint.js';
 import { astKey, type AstKey } from '../engine/keys.js';
 import { resolveOptions } from '../engine/options.js';
@@ -83,6 +84,31 @@ describe('pack writes in the background', () => {
       expect(loaded?.imports).toEqual(file.parsed.imports);
     }
     expect(reader.counters()).toMatchObject({ loaded: files.length, corruptEntries: 0, missingEntries: 0 });
+  });
+
+  it('indexes each file waiting for a pack in flight with the content it was last remembered with', async () => {
+    const writer = open(1);
+    const [a, b, c] = files as [SourceFile, SourceFile, SourceFile];
+    remember(writer, a); // a's pack is being written
+    const copyOfA = { ...a, path: 'src/copy-of-a.ts' };
+    fs.copyFileSync(path.join(root, a.path), path.join(root, copyOfA.path));
+    remember(writer, copyOfA); // same content: waits for a's pack, nothing new appended
+    remember(writer, b); // b's pack
+    remember(writer, { ...c, path: b.path }); // b's file remembered again with c's content before b's pack lands
+    await writer.settle();
+    writer.save();
+    writer.close();
+
+    const opened = DiskStore.open({ root, cacheDir, env: {}, keyPrefix: 'test-prefix', maxBytes: 2 ** 40, maxAgeMs: 2 ** 40 });
+    if (opened.store === null) throw new Error(opened.warning ?? 'no store');
+    const index = opened.store.loadIndex();
+    const keyOf = (file: string): string | undefined => index.get(file)?.key;
+    expect([...index.keys()].sort()).toEqual([a.path, b.path, copyOfA.path].sort());
+    expect(keyOf(a.path)).toBe(a.key);
+    expect(keyOf(copyOfA.path)).toBe(a.key);
+    expect(keyOf(b.path)).toBe(c.key); // the older content's record never landed over the newer one
+    opened.store.close();
+    expect(open().validate(root, false)).toEqual([]); // and every record points at its own entry
   });
 
   it('counts a failed background write, loses only those entries, and goes on', async () => {
