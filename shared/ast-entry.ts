@@ -56,7 +56,7 @@ export const COMPRESS_MIN_BYTES = 4096;
 
 /**
  * The entry for `record`. `record.packed`, when given, is the AST's packed form already built (by the
- * parse worker's encoder, which fills its columns in the same walk); otherwise it is computed here.
+ * parse worker's encoder, from its scratch columns right after its walk); otherwise it is computed here.
  */
 export function encodeAstEntry(key: string, record: AstEntryRecord & { readonly packed?: Uint8Array | null }, requested: CodecId): Uint8Array {
   const flatImports: (string | number)[] = [];

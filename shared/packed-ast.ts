@@ -96,8 +96,8 @@ export function writePacked(header: Uint8Array, nodeCount: number, columns: Pack
 /**
  * The packed form of a valid encoded AST (4-aligned, as every AST L2 holds), in a scratch buffer
  * valid until the next call; null when the bytes do not hold the layout they declare. The parse
- * workers get the same bytes from the encoder's own columns (workers/ast-encoder.ts), without this
- * second pass over the AST.
+ * workers get the same bytes from the encoder's scratch columns right after its walk
+ * (workers/ast-encoder.ts), while they are still in the CPU's caches.
  */
 export function packAst(ast: Uint8Array): Uint8Array | null {
   if (ast.byteLength < HEADER_BYTES || ast.byteOffset % 4 !== 0) return null;

@@ -33,8 +33,8 @@ export interface EncodedSourceFile {
   readonly imports: ImportRecord[];
   readonly nodeCount: number;
   /**
-   * With `{ packed: true }`: the AST's stored form (shared/packed-ast.ts), built from the columns
-   * this walk filled, in a scratch buffer valid until the next call; otherwise null.
+   * With `{ packed: true }`: the AST's stored form (shared/packed-ast.ts), made from this walk's
+   * scratch columns, in a scratch buffer valid until the next call; otherwise null.
    */
   readonly packed: Uint8Array | null;
 }
@@ -206,20 +206,6 @@ let subtreeEnds = new Uint32Array(0);
 let count = 0;
 let depth = 0;
 let imports: ImportRecord[] = [];
-/**
- * The packed form's columns (shared/packed-ast.ts), filled in the same walk when the caller persists
- * the AST: computing them here, on values already at hand, costs a fraction of a second pass over
- * the finished encoding.
- */
-let packing = false;
-let posDeltas = new Uint32Array(0);
-let lengths = new Uint32Array(0);
-let subtreeSizes = new Uint32Array(0);
-let previousPos = 0;
-let maxKind = 0;
-let maxFlags = 0;
-let maxPosDelta = 0;
-let maxLength = 0;
 
 /** Past this depth the walk leaves recursion for an explicit stack (deep trees never overflow). */
 const MAX_RECURSION_DEPTH = 400;
@@ -233,9 +219,6 @@ function ensureCapacity(needed: number): void {
   poss = grow32(poss, next);
   ends = grow32(ends, next);
   subtreeEnds = grow32(subtreeEnds, next);
-  posDeltas = grow32(posDeltas, next);
-  lengths = grow32(lengths, next);
-  subtreeSizes = grow32(subtreeSizes, next);
   capacity = next;
 }
 
@@ -244,24 +227,10 @@ function record(node: ts.Node): number {
   if (count === capacity) ensureCapacity(count + 1);
   const index = count++;
   const kind = node.kind;
-  const nodeFlags = (node.flags & ENCODED_FLAGS_MASK) >>> 0;
-  const pos = node.pos;
-  const end = node.end;
   kinds[index] = kind;
-  flags[index] = nodeFlags;
-  poss[index] = pos;
-  ends[index] = end;
-  if (packing) {
-    const posDelta = (pos - previousPos) >>> 0;
-    previousPos = pos;
-    posDeltas[index] = posDelta;
-    const length = (end - pos) >>> 0;
-    lengths[index] = length;
-    if (posDelta > maxPosDelta) maxPosDelta = posDelta;
-    if (length > maxLength) maxLength = length;
-    if (kind > maxKind) maxKind = kind;
-    if (nodeFlags > maxFlags) maxFlags = nodeFlags;
-  }
+  flags[index] = node.flags & ENCODED_FLAGS_MASK;
+  poss[index] = node.pos;
+  ends[index] = node.end;
   const probe = IMPORT_PROBE_BY_KIND[kind];
   if (probe !== undefined && probe !== ImportProbe.None) probeImport(node, probe, imports);
   return index;
@@ -273,14 +242,8 @@ function visit(node: ts.Node): undefined {
   if (++depth < MAX_RECURSION_DEPTH) forEachChild(node, visit);
   else visitIteratively(node);
   depth--;
-  closeSubtree(index);
-  return undefined;
-}
-
-/** Node `index` has no more descendants: its subtree ends at the current count. */
-function closeSubtree(index: number): void {
   subtreeEnds[index] = count;
-  if (packing) subtreeSizes[index] = count - index;
+  return undefined;
 }
 
 /** The children of `parent` (already recorded), walked with an explicit stack. */
@@ -310,11 +273,11 @@ function visitIteratively(parent: ts.Node): void {
     const node = pending.pop()!;
     const nodeDepth = pendingDepth.pop()!;
     // Every open node at this depth or deeper has no more descendants: close its subtree.
-    while (open.length > nodeDepth) closeSubtree(open.pop()!);
+    while (open.length > nodeDepth) subtreeEnds[open.pop()!] = count;
     open.push(record(node));
     pushChildrenOf(node, nodeDepth + 1);
   }
-  while (open.length > 0) closeSubtree(open.pop()!);
+  while (open.length > 0) subtreeEnds[open.pop()!] = count;
 }
 
 /**
@@ -326,12 +289,6 @@ export function encodeSourceFile(sf: ts.SourceFile, options: { readonly packed?:
   ensureCapacity(initialCapacity(sf.text.length));
   count = 0;
   depth = 0;
-  packing = options.packed === true;
-  previousPos = 0;
-  maxKind = 0;
-  maxFlags = 0;
-  maxPosDelta = 0;
-  maxLength = 0;
   const found: ImportRecord[] = [];
   imports = found;
   referenceRecords(sf, found);
@@ -355,11 +312,34 @@ export function encodeSourceFile(sf: ts.SourceFile, options: { readonly packed?:
   new Uint32Array(buffer, layout.pos, count).set(poss.subarray(0, count));
   new Uint32Array(buffer, layout.end, count).set(ends.subarray(0, count));
   new Uint32Array(buffer, layout.subtreeEnd, count).set(subtreeEnds.subarray(0, count));
-  // The root's subtree holds every node: no subtree is larger.
-  const packed = packing
-    ? writePacked(ast, count, { kind: kinds, maxKind, flags, maxFlags, posDelta: posDeltas, maxPosDelta, length: lengths, maxLength, subtreeSize: subtreeSizes, maxSubtreeSize: count })
-    : null;
-  return { ast, imports: found, nodeCount: count, packed };
+  return { ast, imports: found, nodeCount: count, packed: options.packed === true ? packScratchColumns(ast) : null };
+}
+
+/**
+ * The packed form of the AST just encoded, from the scratch columns it was copied from: they are
+ * still in the CPU's caches and free until the next file, so the differences are computed in place,
+ * in one tight pass (cheaper than a second pass over the AST, or than more work in the walk).
+ */
+function packScratchColumns(ast: Uint8Array): Uint8Array {
+  const n = count;
+  let previousPos = 0;
+  let maxFlags = 0;
+  let maxPosDelta = 0;
+  let maxLength = 0;
+  for (let i = 0; i < n; i++) {
+    const pos = poss[i]!;
+    const posDelta = (pos - previousPos) >>> 0;
+    const length = (ends[i]! - pos) >>> 0;
+    previousPos = pos;
+    poss[i] = posDelta;
+    ends[i] = length;
+    subtreeEnds[i] = subtreeEnds[i]! - i;
+    if (posDelta > maxPosDelta) maxPosDelta = posDelta;
+    if (length > maxLength) maxLength = length;
+    if (flags[i]! > maxFlags) maxFlags = flags[i]!;
+  }
+  // Kinds are 16-bit in the AST (and the SourceFile's is above 255); node 0's subtree holds all n.
+  return writePacked(ast, n, { kind: kinds, maxKind: 0xffff, flags, maxFlags, posDelta: poss, maxPosDelta, length: ends, maxLength, subtreeSize: subtreeEnds, maxSubtreeSize: n });
 }
 
 function grow16(array: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {
