@@ -38,6 +38,11 @@ export const ENTRY_CODEC: CodecId = 'lz4-block-v1';
 export const ACCESS_RESOLUTION_MS = 3_600_000;
 /** A racy record stores this mtime so that it never matches and the next run re-hashes the file. */
 const NEVER_MATCHES = -1n;
+/** Where a waiting record's entry will be, until its pack is written (never saved: waiting records are not in the index). */
+const NOT_WRITTEN_YET: PackLocation = Object.freeze({ pack: '', offset: 0, length: 0 });
+
+/** An index record still waiting for its entry's location (filled in place once the pack is written). */
+type WaitingRecord = { -readonly [K in keyof IndexRecord]: IndexRecord[K] };
 
 export interface PersistenceCounters {
   readonly loaded: number;
@@ -57,7 +62,7 @@ export class AstPersistence {
    */
   #locationMap: Map<string, PackLocation> | null = null;
   /** Files whose entry is not on disk yet: their index record waits for its location. */
-  readonly #waiting = new Map<string, Omit<IndexRecord, 'location'>>();
+  readonly #waiting = new Map<string, WaitingRecord>();
   /**
    * The files that started waiting for each key not on disk yet (some may since wait for another
    * key: {@link #waiting} has the last word). A written pack resolves just its own keys' files. One
@@ -152,7 +157,8 @@ export class AstPersistence {
    * key has none on disk yet (a fresh parse); a key already stored is only referenced.
    */
   remember(path: string, fingerprint: Fingerprint, contentHash: bigint, key: AstKey, entry: Uint8Array | null): void {
-    const stamp = {
+    // Built once with its final shape: a waiting record gets its location in place, not by a copy.
+    const record: WaitingRecord = {
       size: Number(fingerprint.size),
       mtimeNs: isRacy(fingerprint, wallClockNs()) ? NEVER_MATCHES : fingerprint.mtimeNs,
       ctimeNs: fingerprint.ctimeNs,
@@ -160,12 +166,14 @@ export class AstPersistence {
       dev: fingerprint.dev,
       contentHash: contentHash.toString(16).padStart(16, '0'),
       key,
+      location: NOT_WRITTEN_YET,
       lastAccessMs: Date.now(),
     };
     const location = this.#locations.get(key);
     this.#dirty = true;
     if (location !== undefined) {
-      this.#index.set(path, { ...stamp, location });
+      record.location = location;
+      this.#index.set(path, record);
       this.#waiting.delete(path); // an older content's record must not land over this one
       return;
     }
@@ -176,7 +184,7 @@ export class AstPersistence {
       this.#unwritten.set(key, entry);
       this.#pendingBytes += entry.byteLength;
     }
-    this.#waiting.set(path, stamp);
+    this.#waiting.set(path, record);
     const waitingForKey = this.#waitingByKey.get(key);
     if (waitingForKey === undefined) this.#waitingByKey.set(key, path);
     else if (typeof waitingForKey === 'string') this.#waitingByKey.set(key, [waitingForKey, path]);
@@ -279,11 +287,12 @@ export class AstPersistence {
       this.#waitingByKey.delete(key);
       const location = this.#locations.get(key);
       for (const path of typeof waiting === 'string' ? [waiting] : waiting) {
-        const stamp = this.#waiting.get(path);
-        if (stamp === undefined || stamp.key !== key) continue; // remembered since with other content
+        const record = this.#waiting.get(path);
+        if (record === undefined || record.key !== key) continue; // remembered since with other content
         this.#waiting.delete(path);
         if (location === undefined) continue;
-        this.#index.set(path, { ...stamp, location });
+        record.location = location;
+        this.#index.set(path, record);
         this.#dirty = true;
       }
     }
