@@ -4,9 +4,9 @@
  * An encoded AST spends 18 bytes a node (shared/ast-format.ts), most of them high zero bytes: kinds
  * fit 9 bits, most flags none, and the position columns are small once difference-coded. Packing
  * stores each column difference-coded and at the narrowest width that holds its largest value, so
- * lz4 reads about half the bytes (its cost on the parse workers halves) and the stored entry is
- * ~40% smaller. Widening on load is a typed-array `set` per column plus one pass over the
- * difference-coded columns.
+ * lz4 reads about half the bytes and the stored entry is ~40% smaller (the narrowing costs about
+ * what lz4 saves on the parse workers: the gain is size). Widening on load is a typed-array `set`
+ * per column plus one pass over the difference-coded columns.
  *
  * ```
  * offset  size                       contents
