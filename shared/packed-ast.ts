@@ -37,42 +37,58 @@ function columnView(buffer: ArrayBufferLike, byteOffset: number, width: Width, l
   return new Uint32Array(buffer, byteOffset, length);
 }
 
-/** The column values the packed form stores, each with its largest value (which decides its width). */
-export interface PackedColumns {
-  readonly kind: Uint16Array;
-  readonly maxKind: number;
-  readonly flags: Uint32Array;
-  readonly maxFlags: number;
-  /** pos − the previous node's pos (the first node's pos for node 0). */
-  readonly posDelta: Uint32Array;
-  readonly maxPosDelta: number;
-  /** end − pos. */
-  readonly length: Uint32Array;
-  readonly maxLength: number;
-  /** subtreeEnd − the node's index. */
-  readonly subtreeSize: Uint32Array;
-  readonly maxSubtreeSize: number;
-}
-
 /**
- * Reused by {@link writePacked} and {@link packAst} (packing is synchronous, one call at a time per
+ * Reused by {@link packColumns} and {@link packAst} (packing is synchronous, one call at a time per
  * thread): an allocation per entry cost more than the packing itself in the parse workers.
  */
 let packedScratch = new Uint8Array(0);
 let deltaScratch = new Uint32Array(0);
 
+/** Where {@link packColumns} writes the difference-coded columns (each may be its own input column). */
+export interface DeltaColumns {
+  /** pos − the previous node's pos (node 0's pos for node 0). */
+  readonly posDelta: Uint32Array;
+  /** end − pos. */
+  readonly length: Uint32Array;
+  /** subtreeEnd − the node's index. */
+  readonly subtreeSize: Uint32Array;
+}
+
 /**
- * The packed form of `nodeCount` nodes under `header` (the AST's 24 header bytes), in a scratch
- * buffer valid until the next call. Every column holds at least `nodeCount` values.
+ * The packed form of `n` nodes under `header` (the AST's 24 header bytes), in a scratch buffer valid
+ * until the next call. The columns hold at least `n` values; the difference-coded ones are written
+ * to `into`, which may alias `pos`, `end` and `subtreeEnd` (each value is read before it is
+ * overwritten): the parse workers code their scratch columns in place.
  */
-export function writePacked(header: Uint8Array, nodeCount: number, columns: PackedColumns): Uint8Array {
-  const n = nodeCount;
+export function packColumns(header: Uint8Array, n: number, kind: Uint16Array, flags: Uint32Array, pos: Uint32Array, end: Uint32Array, subtreeEnd: Uint32Array, into: DeltaColumns): Uint8Array {
+  const { posDelta, length, subtreeSize } = into;
+  let maxKind = 0;
+  let maxFlags = 0;
+  let maxPosDelta = 0;
+  let maxLength = 0;
+  let maxSubtreeSize = 0;
+  let previousPos = 0;
+  for (let i = 0; i < n; i++) {
+    const p = pos[i]!;
+    const dp = (p - previousPos) >>> 0;
+    const len = (end[i]! - p) >>> 0;
+    const size = (subtreeEnd[i]! - i) >>> 0;
+    previousPos = p;
+    posDelta[i] = dp;
+    length[i] = len;
+    subtreeSize[i] = size;
+    if (dp > maxPosDelta) maxPosDelta = dp;
+    if (len > maxLength) maxLength = len;
+    if (size > maxSubtreeSize) maxSubtreeSize = size;
+    if (kind[i]! > maxKind) maxKind = kind[i]!;
+    if (flags[i]! > maxFlags) maxFlags = flags[i]!;
+  }
   const stored: [Uint16Array | Uint32Array, Width][] = [
-    [columns.kind, widthOf(columns.maxKind)],
-    [columns.flags, widthOf(columns.maxFlags)],
-    [columns.posDelta, widthOf(columns.maxPosDelta)],
-    [columns.length, widthOf(columns.maxLength)],
-    [columns.subtreeSize, widthOf(columns.maxSubtreeSize)],
+    [kind, widthOf(maxKind)],
+    [flags, widthOf(maxFlags)],
+    [posDelta, widthOf(maxPosDelta)],
+    [length, widthOf(maxLength)],
+    [subtreeSize, widthOf(maxSubtreeSize)],
   ];
   let byteLength = PACKED_HEADER_BYTES;
   for (const [, width] of stored) byteLength += align4(n * width);
@@ -104,37 +120,10 @@ export function packAst(ast: Uint8Array): Uint8Array | null {
   const n = new Uint32Array(ast.buffer, ast.byteOffset, HEADER_WORDS)[HEADER_NODE_COUNT]!;
   const layout = layoutFor(n);
   if (layout.byteLength > ast.byteLength) return null;
-  const kind = new Uint16Array(ast.buffer, ast.byteOffset + layout.kind, n);
-  const flags = new Uint32Array(ast.buffer, ast.byteOffset + layout.flags, n);
-  const pos = new Uint32Array(ast.buffer, ast.byteOffset + layout.pos, n);
-  const end = new Uint32Array(ast.buffer, ast.byteOffset + layout.end, n);
-  const subtreeEnd = new Uint32Array(ast.buffer, ast.byteOffset + layout.subtreeEnd, n);
+  const column = (offset: number): Uint32Array => new Uint32Array(ast.buffer, ast.byteOffset + offset, n);
   if (deltaScratch.length < 3 * n) deltaScratch = new Uint32Array(Math.max(3 * n, 2 * deltaScratch.length));
-  const posDelta = deltaScratch.subarray(0, n);
-  const length = deltaScratch.subarray(n, 2 * n);
-  const subtreeSize = deltaScratch.subarray(2 * n, 3 * n);
-  let maxKind = 0;
-  let maxFlags = 0;
-  let maxPosDelta = 0;
-  let maxLength = 0;
-  let maxSubtreeSize = 0;
-  let previousPos = 0;
-  for (let i = 0; i < n; i++) {
-    const p = pos[i]!;
-    const dp = (p - previousPos) >>> 0;
-    const len = (end[i]! - p) >>> 0;
-    const size = (subtreeEnd[i]! - i) >>> 0;
-    previousPos = p;
-    posDelta[i] = dp;
-    length[i] = len;
-    subtreeSize[i] = size;
-    if (dp > maxPosDelta) maxPosDelta = dp;
-    if (len > maxLength) maxLength = len;
-    if (size > maxSubtreeSize) maxSubtreeSize = size;
-    if (kind[i]! > maxKind) maxKind = kind[i]!;
-    if (flags[i]! > maxFlags) maxFlags = flags[i]!;
-  }
-  return writePacked(ast, n, { kind, maxKind, flags, maxFlags, posDelta, maxPosDelta, length, maxLength, subtreeSize, maxSubtreeSize });
+  const into = { posDelta: deltaScratch.subarray(0, n), length: deltaScratch.subarray(n, 2 * n), subtreeSize: deltaScratch.subarray(2 * n, 3 * n) };
+  return packColumns(ast, n, new Uint16Array(ast.buffer, ast.byteOffset + layout.kind, n), column(layout.flags), column(layout.pos), column(layout.end), column(layout.subtreeEnd), into);
 }
 
 /**

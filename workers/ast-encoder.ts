@@ -23,7 +23,13 @@ import {
   HEADER_WORDS,
   layoutFor,
 } from '../shared/ast-format.js';
-import { writePacked } from '../shared/packed-ast.js';
+import { packColumns } from '../shared/packed-ast.js';
+
+/** Whether to pack the AST too (only ASTs that will be compressed are: smaller ones are stored as they are). */
+export interface PackOptions {
+  /** Pack ASTs of at least this many bytes; never when absent. */
+  readonly packFrom?: number;
+}
 
 /** What one parse task hands back: the encoding, the file's module references, its size in nodes. */
 export interface EncodedSourceFile {
@@ -33,8 +39,9 @@ export interface EncodedSourceFile {
   readonly imports: ImportRecord[];
   readonly nodeCount: number;
   /**
-   * With `{ packed: true }`: the AST's stored form (shared/packed-ast.ts), made from this walk's
-   * scratch columns, in a scratch buffer valid until the next call; otherwise null.
+   * With `{ packFrom }` and an AST of at least that many bytes: its stored form
+   * (shared/packed-ast.ts), made from this walk's scratch columns, in a scratch buffer valid until
+   * the next call; otherwise null.
    */
   readonly packed: Uint8Array | null;
 }
@@ -285,7 +292,7 @@ function visitIteratively(parent: ts.Node): void {
  * exactly the tree `ts.forEachChild` visits. Does not modify `sf`; parent pointers are not needed.
  * Not re-entrant (module-level scratch): one call at a time per thread, which is how workers run.
  */
-export function encodeSourceFile(sf: ts.SourceFile, options: { readonly packed?: boolean } = {}): EncodedSourceFile {
+export function encodeSourceFile(sf: ts.SourceFile, options: PackOptions = {}): EncodedSourceFile {
   ensureCapacity(initialCapacity(sf.text.length));
   count = 0;
   depth = 0;
@@ -312,34 +319,17 @@ export function encodeSourceFile(sf: ts.SourceFile, options: { readonly packed?:
   new Uint32Array(buffer, layout.pos, count).set(poss.subarray(0, count));
   new Uint32Array(buffer, layout.end, count).set(ends.subarray(0, count));
   new Uint32Array(buffer, layout.subtreeEnd, count).set(subtreeEnds.subarray(0, count));
-  return { ast, imports: found, nodeCount: count, packed: options.packed === true ? packScratchColumns(ast) : null };
+  const packFrom = options.packFrom;
+  return { ast, imports: found, nodeCount: count, packed: packFrom !== undefined && ast.byteLength >= packFrom ? packScratchColumns(ast) : null };
 }
 
 /**
  * The packed form of the AST just encoded, from the scratch columns it was copied from: they are
- * still in the CPU's caches and free until the next file, so the differences are computed in place,
- * in one tight pass (cheaper than a second pass over the AST, or than more work in the walk).
+ * still in the CPU's caches and free until the next file, so they are difference-coded in place, in
+ * one tight pass (cheaper than a second pass over the AST, or than more work in the walk).
  */
 function packScratchColumns(ast: Uint8Array): Uint8Array {
-  const n = count;
-  let previousPos = 0;
-  let maxFlags = 0;
-  let maxPosDelta = 0;
-  let maxLength = 0;
-  for (let i = 0; i < n; i++) {
-    const pos = poss[i]!;
-    const posDelta = (pos - previousPos) >>> 0;
-    const length = (ends[i]! - pos) >>> 0;
-    previousPos = pos;
-    poss[i] = posDelta;
-    ends[i] = length;
-    subtreeEnds[i] = subtreeEnds[i]! - i;
-    if (posDelta > maxPosDelta) maxPosDelta = posDelta;
-    if (length > maxLength) maxLength = length;
-    if (flags[i]! > maxFlags) maxFlags = flags[i]!;
-  }
-  // Kinds are 16-bit in the AST (and the SourceFile's is above 255); node 0's subtree holds all n.
-  return writePacked(ast, n, { kind: kinds, maxKind: 0xffff, flags, maxFlags, posDelta: poss, maxPosDelta, length: ends, maxLength, subtreeSize: subtreeEnds, maxSubtreeSize: n });
+  return packColumns(ast, count, kinds, flags, poss, ends, subtreeEnds, { posDelta: poss, length: ends, subtreeSize: subtreeEnds });
 }
 
 function grow16(array: Uint16Array, capacity: number): Uint16Array<ArrayBuffer> {

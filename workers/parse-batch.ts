@@ -5,7 +5,7 @@
  */
 import { assertNever } from '../shared/errors.js';
 import type { FileOutcome, ParseBatchRequest, ParseBatchResponse, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
-import { encodeAstEntry } from '../shared/ast-entry.js';
+import { COMPRESS_MIN_BYTES, encodeAstEntry } from '../shared/ast-entry.js';
 import { decodeSourceText } from '../shared/source-text.js';
 import { parserIdentity, parseSource } from './parse-source.js';
 
@@ -36,7 +36,8 @@ export function parseBatch(request: ParseBatchRequest): ParseBatchResponse {
   for (const file of request.files) {
     try {
       const text = decodeSourceText(file.buffer, file.offset, file.length);
-      const parsed = parseSource(file.path, text, 'latest', { packed: request.entryCodec === 'lz4-block-v1' });
+      // Only ASTs that encodeAstEntry compresses are packed: smaller ones are stored as they are.
+      const parsed = parseSource(file.path, text, 'latest', request.entryCodec === 'lz4-block-v1' ? { packFrom: COMPRESS_MIN_BYTES } : {});
       const entry = request.entryCodec === null ? null : encodeAstEntry(file.key, parsed, request.entryCodec);
       outcomes.push({ type: 'parsed', id: file.id, ast: parsed.ast, imports: parsed.imports, diagnostics: parsed.diagnostics, nodeCount: parsed.nodeCount, signature: parsed.signature, entry });
     } catch (error) {

@@ -7,7 +7,7 @@ import ts from 'typescript';
 import type { ImportRecord } from '../shared/imports.js';
 import type { ParseSettings, ParserIdentity } from '../shared/protocol.js';
 import { scriptKindName, type ScriptKindName } from '../shared/script-kind.js';
-import { encodeSourceFile } from './ast-encoder.js';
+import { encodeSourceFile, type PackOptions } from './ast-encoder.js';
 import { exportSignature } from './export-signature.js';
 
 /** What parsing one file yields. */
@@ -21,7 +21,7 @@ export interface ParsedSource {
   readonly nodeCount: number;
   /** Hash of what the file exports (workers/export-signature.ts). */
   readonly signature: string;
-  /** The AST's stored form when asked for (a scratch view: valid until the next parse), else null. */
+  /** The AST's stored form when asked for and large enough (a scratch view: valid until the next parse), else null. */
   readonly packed: Uint8Array | null;
 }
 
@@ -76,7 +76,7 @@ export function parseDiagnosticsCount(sf: ts.SourceFile): number {
  * Parses `text` as the file at `path` and encodes it. Never throws for syntax errors (they are
  * counted); a RangeError from TypeScript's recursive parser on absurdly deep nesting propagates.
  */
-export function parseSource(path: string, text: string, languageVersion: LanguageVersion = 'latest', options: { readonly packed?: boolean } = {}): ParsedSource {
+export function parseSource(path: string, text: string, languageVersion: LanguageVersion = 'latest', options: PackOptions = {}): ParsedSource {
   const sf = ts.createSourceFile(
     path,
     text,
