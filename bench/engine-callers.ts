@@ -7,7 +7,7 @@
  *   node dist/bench/engine-callers.js <root> <callers>
  */
 import * as path from 'node:path';
-import { discoverSourceFiles } from '../engine/discovery.js';
+import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 import { createEngine } from '../engine/engine.js';
 
 async function main(): Promise<void> {

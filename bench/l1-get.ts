@@ -4,8 +4,8 @@
  */
 import * as b from 'benny';
 import { LRUCache } from 'lru-cache';
-import { ContentCache } from '../engine/content-cache.js';
-import type { Fingerprint } from '../engine/fingerprint.js';
+import { ContentCache } from '../engine/content/content-cache.js';
+import type { Fingerprint } from '../engine/content/fingerprint.js';
 import { prng } from './seeded-random.js';
 
 export interface L1Figures {

@@ -7,7 +7,7 @@
  *   node dist/bench/peer-file-entry-cache.js <root> <cacheDir>
  */
 import * as fileEntryCache from 'file-entry-cache';
-import { discoverSourceFiles } from '../engine/discovery.js';
+import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 
 async function main(): Promise<void> {
   const started = performance.now();

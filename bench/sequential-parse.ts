@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as ts from 'typescript';
-import { discoverSourceFiles } from '../engine/discovery.js';
+import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 import { scriptKindName } from '../shared/script-kind.js';
 
 const KINDS = { ts: ts.ScriptKind.TS, tsx: ts.ScriptKind.TSX, js: ts.ScriptKind.JS, jsx: ts.ScriptKind.JSX } as const;

@@ -26,7 +26,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverSourceFiles } from '../engine/discovery.js';
+import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';

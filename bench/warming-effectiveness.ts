@@ -238,7 +238,7 @@ function formatFigures(figures: WarmingFigures): string {
 
 async function sourceFiles(root: string): Promise<string[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { discoverSourceFiles } = require('../engine/discovery.js') as typeof import('../engine/discovery.js');
+  const { discoverSourceFiles } = require('../engine/discovery/discovery.js') as typeof import('../engine/discovery/discovery.js');
   const files: string[] = [];
   for await (const event of discoverSourceFiles(root, { includeNodeModules: false, maxFileSize: 5 * 1024 * 1024 })) if (event.type === 'file') files.push(event.absolutePath);
   return files.sort();

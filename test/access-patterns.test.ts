@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccessPatterns, type LearnedFile } from '../engine/warming/access-patterns.js';
-import { loadPatterns, PATTERNS_FORMAT, savePatterns } from '../engine/warming/patterns-file.js';
+import { AccessPatterns, type LearnedFile } from '../engine/prediction/access-patterns.js';
+import { loadPatterns, PATTERNS_FORMAT, savePatterns } from '../engine/prediction/patterns-file.js';
 import { writeChecksummedFile } from '../engine/store/checksummed-file.js';
-import { Prefetcher, type PrefetchHost } from '../engine/warming/prefetcher.js';
+import { Prefetcher, type PrefetchHost } from '../engine/prediction/prefetcher.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 /** A clock the test moves by hand. */

@@ -1,7 +1,7 @@
-import { AdaptiveSizer, GROW_FACTOR, MIN_ACCESSES_PER_SAMPLE, SHRINK_FACTOR, WINDOW, type LevelReading, type SizedLevel } from '../engine/adaptive-sizing.js';
+import { AdaptiveSizer, GROW_FACTOR, MIN_ACCESSES_PER_SAMPLE, SHRINK_FACTOR, WINDOW, type LevelReading, type SizedLevel } from '../engine/memory/adaptive-sizing.js';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { resolveOptions } from '../engine/options.js';
-import { MEBIBYTE } from '../engine/units.js';
+import { resolveOptions } from '../engine/config/options.js';
+import { MEBIBYTE } from '../engine/config/units.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const MB = MEBIBYTE;

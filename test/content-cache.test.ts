@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { ContentCache } from '../engine/content-cache.js';
-import type { Fingerprint } from '../engine/fingerprint.js';
+import { ContentCache } from '../engine/content/content-cache.js';
+import type { Fingerprint } from '../engine/content/fingerprint.js';
 import { prng } from '../bench/seeded-random.js';
 
 const KiB = 1024;
@@ -108,7 +108,7 @@ describe('ContentCache', () => {
   it('keeps bookkeeping under 10% of the budget at 10,000 entries', () => {
     // Measured in a child with --expose-gc, so garbage from the fill loop is not counted.
     const script = `
-      const { ContentCache } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'content-cache.js'))});
+      const { ContentCache } = require(${JSON.stringify(path.join(__dirname, '..', 'engine', 'content', 'content-cache.js'))});
       const budget = 75 * 1024 * 1024;
       gc();
       const before = process.memoryUsage().heapUsed;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContentCache } from '../engine/content-cache.js';
-import { ContentReader, type ContentRead } from '../engine/content-reader.js';
+import { ContentCache } from '../engine/content/content-cache.js';
+import { ContentReader, type ContentRead } from '../engine/content/content-reader.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const MiB = 1024 * 1024;

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverSourceFiles, isSourceFile, SOURCE_EXTENSIONS } from '../engine/discovery.js';
-import type { DiscoveryEvent, DiscoveryOptions } from '../engine/discovery.js';
+import { discoverSourceFiles, isSourceFile, SOURCE_EXTENSIONS } from '../engine/discovery/discovery.js';
+import type { DiscoveryEvent, DiscoveryOptions } from '../engine/discovery/discovery.js';
 
 const DEFAULTS: DiscoveryOptions = { includeNodeModules: false, maxFileSize: 5 * 1024 * 1024 };
 
@@ -272,12 +272,12 @@ describe('discoverSourceFiles', () => {
       // `nobody` can read (the checkout itself may sit in a directory only root can enter).
       fs.chmodSync(root, 0o755);
       const modules = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-walker-'));
-      fs.cpSync(path.join(__dirname, '..', 'engine', 'discovery.js'), path.join(modules, 'engine', 'discovery.js'));
+      fs.cpSync(path.join(__dirname, '..', 'engine', 'discovery'), path.join(modules, 'engine', 'discovery'), { recursive: true });
       fs.cpSync(path.join(__dirname, '..', 'shared', 'errors.js'), path.join(modules, 'shared', 'errors.js'));
       fs.cpSync(path.dirname(require.resolve('ignore/package.json')), path.join(modules, 'node_modules', 'ignore'), { recursive: true });
-      for (const dir of [modules, path.join(modules, 'engine'), path.join(modules, 'shared'), path.join(modules, 'node_modules')]) fs.chmodSync(dir, 0o755);
+      for (const dir of [modules, path.join(modules, 'engine'), path.join(modules, 'engine', 'discovery'), path.join(modules, 'shared'), path.join(modules, 'node_modules')]) fs.chmodSync(dir, 0o755);
       const script = `
-        const { discoverSourceFiles } = require(${JSON.stringify(path.join(modules, 'engine', 'discovery.js'))});
+        const { discoverSourceFiles } = require(${JSON.stringify(path.join(modules, 'engine', 'discovery', 'discovery.js'))});
         (async () => {
           const events = [];
           for await (const event of discoverSourceFiles(${JSON.stringify(root)}, ${JSON.stringify(DEFAULTS)})) events.push(event);

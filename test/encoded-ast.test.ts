@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 
 import ts from 'typescript';
 
-import { EncodedAst } from '../engine/encoded-ast.js';
+import { EncodedAst } from '../engine/ast/encoded-ast.js';
 import {
   AST_FORMAT_VERSION,
   AST_MAGIC,
@@ -306,7 +306,7 @@ describe('EncodedAst', () => {
   it('loads and decodes without loading TypeScript', () => {
     const { ast } = parseSource('light.ts', SAMPLE);
     const script = [
-      `const { EncodedAst } = require(${JSON.stringify(join(__dirname, '..', 'engine', 'encoded-ast.js'))});`,
+      `const { EncodedAst } = require(${JSON.stringify(join(__dirname, '..', 'engine', 'ast', 'encoded-ast.js'))});`,
       `const ast = EncodedAst.decode(Uint8Array.from(${JSON.stringify([...ast])}));`,
       "const loaded = Object.keys(require.cache).filter((file) => file.includes('/node_modules/typescript/'));",
       'process.stdout.write(JSON.stringify({ nodes: ast.nodeCount, loaded }));',

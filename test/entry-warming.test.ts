@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
-import type { WarmReport } from '../engine/warm-report.js';
+import type { WarmReport } from '../engine/warming/warm-report.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const CHAIN = {

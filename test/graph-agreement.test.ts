@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { generateMonorepo } from '../bench/corpus.js';
-import { discoverSourceFiles } from '../engine/discovery.js';
+import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 import { createEngine } from '../engine/engine.js';
 import { DependencyService, engineDepsSource } from '../engine/graph/deps-service.js';
 import type { ImportKind } from '../shared/imports.js';

@@ -1,6 +1,6 @@
 import ts from 'typescript';
 
-import { EncodedAst } from '../engine/encoded-ast.js';
+import { EncodedAst } from '../engine/ast/encoded-ast.js';
 import type { ImportKind, ImportRecord } from '../shared/imports.js';
 import { parserIdentity, parseSource, scriptKindOf, toSourceFile } from '../workers/parse-source.js';
 

@@ -11,9 +11,9 @@ import {
   WORKER_OVERHEAD_BYTES,
   parseCost,
   planMemory,
-} from '../engine/memory-governor.js';
-import { MEBIBYTE } from '../engine/units.js';
-import type { WarmReport } from '../engine/warm-report.js';
+} from '../engine/memory/memory-governor.js';
+import { MEBIBYTE } from '../engine/config/units.js';
+import type { WarmReport } from '../engine/warming/warm-report.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const profileBudgets = { contentBudget: 75 * MEBIBYTE, astBudget: 500 * MEBIBYTE };

@@ -1,5 +1,5 @@
-import type { LevelName, LevelSnapshot } from '../engine/metrics.js';
-import { AlertMonitor, evaluateAlerts, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type MetricsInput } from '../engine/metrics-report.js';
+import type { LevelName, LevelSnapshot } from '../engine/level-counters.js';
+import { AlertMonitor, evaluateAlerts, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type MetricsInput } from '../engine/ops/metrics-report.js';
 
 const thresholds = { alertMinHitRate: 0.8, alertMaxMemoryUse: 0.9, alertMaxEvictionRate: 0.1 };
 const idle: LevelSnapshot = { hits: 0, misses: 0, evictions: 0, bytes: 0, entries: 0 };

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
-import { diagnose } from '../engine/diagnostics.js';
-import { emptyLevel } from '../engine/metrics.js';
-import { resolveOptions } from '../engine/options.js';
+import { diagnose } from '../engine/ops/diagnostics.js';
+import { emptyLevel } from '../engine/level-counters.js';
+import { resolveOptions } from '../engine/config/options.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
 /** Runs the real `strata stats` / `strata doctor` in a fresh child process. */

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine } from '../engine/engine.js';
-import { servePrometheus } from '../engine/prometheus.js';
+import { servePrometheus } from '../engine/ops/prometheus.js';
 import { makeTree } from './helpers/temp-tree.js';
 
 function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {

@@ -1,6 +1,6 @@
 import { register } from 'prom-client';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { prometheusText, servePrometheus } from '../engine/prometheus.js';
+import { prometheusText, servePrometheus } from '../engine/ops/prometheus.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const isolated = { env: {}, readConfigFile: false } as const;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { isStrataError, StrataError } from '../shared/errors.js';
-import { envNameOf, PROFILES, resolveOptions, type StrataOptions } from '../engine/options.js';
+import { envNameOf, PROFILES, resolveOptions, type StrataOptions } from '../engine/config/options.js';
 import { makeTree } from './helpers/temp-tree.js';
 
 const MiB = 1024 * 1024;

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
-import type { EntryWarmSource } from '../engine/entry-warming.js';
-import type { WarmReport } from '../engine/warm-report.js';
+import type { EntryWarmSource } from '../engine/warming/entry-warming.js';
+import type { WarmReport } from '../engine/warming/warm-report.js';
 import { warmEntriesThenPredicted } from '../engine/warming/predicted-warm.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { summarizeCacheDir } from '../engine/cli/stats-command.js';
-import { resolveOptions } from '../engine/options.js';
+import { resolveOptions } from '../engine/config/options.js';
 import { hasMarker, INDEXES_DIR, PACKS_DIR } from '../engine/store/layout.js';
 import { isPackName, listPack } from '../engine/store/packs.js';
 import { CODE_CACHE_HEADER_BYTES, unframeCodeCache } from '../workers/typescript-loader.js';

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { DiskStore } from '../engine/store/disk-store.js';
-import { astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser } from '../engine/keys.js';
+import { astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser } from '../engine/ast/keys.js';
 import { FileLock } from '../engine/store/lock.js';
 import { STORE_LOCK_NAME } from '../engine/store/layout.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
-import type { WarmReport } from '../engine/warm-report.js';
+import type { WarmReport } from '../engine/warming/warm-report.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const FIXTURE = {

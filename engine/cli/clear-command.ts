@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { resolveOptions } from '../options.js';
+import { resolveOptions } from '../config/options.js';
 import { CACHE_DIR_ENV, DEFAULT_CACHE_SUBDIR, userCacheDirFor } from '../store/cache-dir.js';
 import { clearCacheDir } from '../store/clear.js';
-import { REPORT_SCHEMA_VERSION } from '../warm-report.js';
+import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 import { commonOptions, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log, printJson } from './output.js';

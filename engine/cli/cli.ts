@@ -8,7 +8,7 @@ import type { CommanderError } from 'commander';
 import { isStrataError } from '../../shared/errors.js';
 import { EXIT_FATAL, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { log } from './output.js';
-import { setLogLevel } from '../log.js';
+import { setLogLevel } from '../ops/log.js';
 import { UsageError } from './usage-error.js';
 import { warmAction } from './warm-command.js';
 import { parseWarmArgv } from './warm-argv.js';

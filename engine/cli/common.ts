@@ -1,6 +1,6 @@
 /** Flags every command takes, and the machine probe for `--budget auto`. */
 import type { Command } from 'commander';
-import { hostMachine, type MachineInfo, type StrataOptions } from '../options.js';
+import { hostMachine, type MachineInfo, type StrataOptions } from '../config/options.js';
 
 export interface CommonFlags {
   root?: string;

@@ -7,7 +7,7 @@
  * (an unrepaired inconsistency, a memory rule broken, an alert firing). JSON: the {@link DoctorReport}.
  */
 import type { Command } from 'commander';
-import { diagnoseEngine, type DoctorReport } from '../diagnostics.js';
+import { diagnoseEngine, type DoctorReport } from '../ops/diagnostics.js';
 import { createEngine } from '../engine.js';
 import { indexIdFor } from '../store/root-index.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';

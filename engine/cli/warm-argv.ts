@@ -2,7 +2,22 @@
  * The common `strata warm` command lines, recognised without loading commander or the engine: the
  * CLI's entry (main.ts) decides from this alone whether the run goes through the CLI bundle.
  */
-import type { WarmFlags } from './warm-command.js';
+import type { CommonFlags } from './common.js';
+
+/** `strata warm`'s flags as commander gives them (and {@link parseWarmArgv} answers them). */
+export interface WarmFlags extends CommonFlags {
+  entry?: string[];
+  depth?: string;
+  changed?: boolean;
+  predicted?: boolean;
+  predictive?: boolean;
+  workers?: string;
+  memoryLimit?: string;
+  timeLimit?: string;
+  persist?: boolean;
+  budget?: string;
+  include?: string[];
+}
 
 /** Value flags of `strata warm` that {@link parseWarmArgv} understands (one value each). */
 const FAST_VALUE_FLAGS: Readonly<Record<string, keyof WarmFlags>> = {

@@ -1,29 +1,17 @@
 /** `strata warm [root]`: discover, read, parse and cache every source file; report. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSourceFile } from '../discovery.js';
+import { isSourceFile } from '../discovery/discovery.js';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
-import type { StrataOptions } from '../options.js';
-import type { WarmReport } from '../warm-report.js';
+import type { StrataOptions } from '../config/options.js';
+import type { WarmReport } from '../warming/warm-report.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
 import { createProgress, formatBytes, log, printJson } from './output.js';
-import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
+import { commonOptions, machineFor, optionsFromCommon } from './common.js';
+import type { WarmFlags } from './warm-argv.js';
 
-export interface WarmFlags extends CommonFlags {
-  entry?: string[];
-  depth?: string;
-  changed?: boolean;
-  predicted?: boolean;
-  predictive?: boolean;
-  workers?: string;
-  memoryLimit?: string;
-  timeLimit?: string;
-  persist?: boolean;
-  budget?: string;
-  include?: string[];
-}
 
 export function registerWarm(program: Command, startedAt: number, setExit: (code: number) => void): void {
   const command = program
@@ -42,8 +30,6 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .option('--include <dir...>', 'walk into directories skipped by default (node_modules)');
   commonOptions(command).action((root: string | undefined, flags: WarmFlags) => warmAction(root, flags, startedAt, setExit));
 }
-
-export { parseWarmArgv } from './warm-argv.js';
 
 /**
  * Called with each finished warm's report (main.ts: the CLI bundle writes its code cache only after
@@ -110,7 +96,7 @@ function flagNumber(flag: string, value: string): number {
 function changedSourceFiles(root: string): string[] | undefined {
   // Loaded on first use (it loads node:child_process).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { gitChangedFiles } = require('../git-changes.js') as typeof import('../git-changes.js');
+  const { gitChangedFiles } = require('../discovery/git-changes.js') as typeof import('../discovery/git-changes.js');
   const files = gitChangedFiles(root);
   if (files === null) {
     log('strata: --changed: the root is not a git checkout; warming the whole tree');

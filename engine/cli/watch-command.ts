@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import { WatchService, type WatchEvent } from '../streams/watch-service.js';
-import { REPORT_SCHEMA_VERSION } from '../warm-report.js';
+import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log } from './output.js';

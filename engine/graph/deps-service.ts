@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { isStrataError, StrataError } from '../../shared/errors.js';
 import type { ImportKind, ImportRecord } from '../../shared/imports.js';
-import { discoverSourceFiles, isSourceFile } from '../discovery.js';
+import { discoverSourceFiles, isSourceFile } from '../discovery/discovery.js';
 import type { Engine } from '../engine.js';
 import { realpathOr, isInside } from './compiler-options.js';
 import { DependencyGraph } from './dependency-graph.js';

@@ -3,8 +3,8 @@
  * unused for longer than the retention dropped by a periodic cleanup. The cap bounds memory, never
  * answers: an evicted result is recomputed (or found on disk) when asked for again.
  */
-import { LevelCounters, type LevelSnapshot } from '../metrics.js';
-import { SlotLru } from '../slot-lru.js';
+import { LevelCounters, type LevelSnapshot } from '../level-counters.js';
+import { SlotLru } from '../lru/slot-lru.js';
 import type { StoredResult } from './results-file.js';
 
 export class ResultsCache {

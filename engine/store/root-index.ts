@@ -46,7 +46,7 @@ import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64, xxh64String } from '../../native-bindings/hash.js';
-import { STAT_TIME_TOLERANCE_MS } from '../fingerprint.js';
+import { STAT_TIME_TOLERANCE_MS } from '../content/fingerprint.js';
 import { StrataError } from '../../shared/errors.js';
 import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic, openIfPresent } from './layout.js';
 import { isPackName, type PackLocation } from './packs.js';

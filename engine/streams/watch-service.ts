@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore from 'ignore';
 import type { Ignore } from 'ignore';
-import { isSourceFile } from '../discovery.js';
+import { isSourceFile } from '../discovery/discovery.js';
 import { EventQueue, type EventQueueOptions, type WatchEvent, type WatchEventKind } from './event-queue.js';
 
 export type { WatchEvent, WatchEventKind } from './event-queue.js';

@@ -4,8 +4,9 @@
  * the first part already warmed. The learned part runs like a full warm over a list (batched, under
  * the memory governor), after a memory check.
  */
-import { warmFromEntries, type EntryWarmOptions, type EntryWarmOutcome, type EntryWarmSource } from '../entry-warming.js';
-import type { StopReason } from '../warm-report.js';
+import { warmFromEntries, type EntryWarmOptions, type EntryWarmOutcome, type EntryWarmSource } from './entry-warming.js';
+import type { LevelName, LevelSnapshot } from '../level-counters.js';
+import { REPORT_SCHEMA_VERSION, type StopReason, type WarmReport } from './warm-report.js';
 
 export interface PredictedWarmOptions extends EntryWarmOptions {
   /** Checked before the learned files: 'memory-limit' stops the warm there. */
@@ -48,5 +49,52 @@ function merge(total: EntryWarmOutcome, rest: EntryWarmOutcome): EntryWarmOutcom
     skipped: [...total.skipped, ...rest.skipped],
     depthReached: total.depthReached,
     stoppedBy: rest.stoppedBy,
+  };
+}
+
+/** What a dependency or predicted warm's report takes from the engine besides the outcome. */
+export interface EntryWarmContext {
+  readonly root: string;
+  readonly profile: string;
+  /** performance.now() at the warm's start. */
+  readonly startedAt: number;
+  readonly workers: number;
+  readonly diskBytes: number;
+  readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
+  readonly warnings: readonly { readonly path: string; readonly message: string }[];
+  /** Present when the warm had entries: the depth asked for. */
+  readonly entries?: { readonly depth: number };
+  /** Present when the warm included the learned set: how many files it held. */
+  readonly learned?: number;
+}
+
+/** The contract report of a warm from entries and/or the learned set, like a full warm's. */
+export function entryWarmReport(outcome: PredictedWarmOutcome, context: EntryWarmContext): WarmReport {
+  const handled = outcome.parsed + outcome.fromMemory + outcome.fromDisk + outcome.failed.length + outcome.skipped.length;
+  const durationMs = performance.now() - context.startedAt;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    root: context.root,
+    profile: context.profile,
+    files: handled,
+    parsed: outcome.parsed,
+    fromCache: outcome.fromMemory + outcome.fromDisk,
+    fromMemory: outcome.fromMemory,
+    fromDisk: outcome.fromDisk,
+    failed: outcome.failed,
+    skipped: outcome.skipped,
+    parseErrors: outcome.parseErrors,
+    bytes: outcome.bytes,
+    diskBytes: context.diskBytes,
+    durationMs,
+    filesPerSec: durationMs > 0 ? (handled / durationMs) * 1000 : 0,
+    workers: context.workers,
+    stoppedBy: outcome.stoppedBy,
+    remaining: 0,
+    warnings: context.warnings,
+    peakRssBytes: process.memoryUsage.rss(),
+    levels: context.levels,
+    ...(context.entries !== undefined ? { entries: { depth: context.entries.depth, depthReached: outcome.depthReached } } : {}),
+    ...(context.learned !== undefined ? { predicted: { learned: context.learned, warmed: outcome.predicted } } : {}),
   };
 }

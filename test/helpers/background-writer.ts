@@ -8,10 +8,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AstPersistence } from '../../engine/ast-persistence.js';
-import { fingerprintOf } from '../../engine/fingerprint.js';
-import { astKey } from '../../engine/keys.js';
-import { resolveOptions } from '../../engine/options.js';
+import { AstPersistence } from '../../engine/ast/ast-persistence.js';
+import { fingerprintOf } from '../../engine/content/fingerprint.js';
+import { astKey } from '../../engine/ast/keys.js';
+import { resolveOptions } from '../../engine/config/options.js';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { encodeAstEntry } from '../../shared/ast-entry.js';
 import { parseSource } from '../../workers/parse-source.js';

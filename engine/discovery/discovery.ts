@@ -24,8 +24,8 @@ import type { BigIntStats, Dirent, Stats } from 'node:fs';
 import * as path from 'node:path';
 import ignore from 'ignore';
 import type { Ignore } from 'ignore';
-import { fileFailureCodeOf } from '../shared/errors.js';
-import type { FileFailure, FileSkip, SkipReason } from '../shared/errors.js';
+import { fileFailureCodeOf } from '../../shared/errors.js';
+import type { FileFailure, FileSkip, SkipReason } from '../../shared/errors.js';
 
 /** File-name endings that make a source file. `.d.ts` and friends end in `.ts`, so they are included. */
 export const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'] as const;

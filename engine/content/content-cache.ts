@@ -8,10 +8,10 @@
  * grow until it is back under. A pinned entry (a view handed out, or content a worker is reading)
  * is never evicted and its range never reused until unpinned.
  */
-import { SlabAllocator, type SlabRange } from '../shared/slab.js';
+import { SlabAllocator, type SlabRange } from '../../shared/slab.js';
 import type { Fingerprint } from './fingerprint.js';
-import { SlotLru } from './slot-lru.js';
-import { LevelCounters, type LevelSnapshot } from './metrics.js';
+import { SlotLru } from '../lru/slot-lru.js';
+import { LevelCounters, type LevelSnapshot } from '../level-counters.js';
 
 /** Bytes a file occupies in a slab, with what L1 knows about it. */
 export interface ContentBytes {

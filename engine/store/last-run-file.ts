@@ -10,8 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { xxh64String } from '../native-bindings/hash.js';
-import { ensurePrivateDir, LAST_RUN_DIR } from './store/layout.js';
+import { xxh64String } from '../../native-bindings/hash.js';
+import { ensurePrivateDir, LAST_RUN_DIR } from './layout.js';
 
 export type LastRunLoad = { readonly status: 'loaded'; readonly run: Record<string, unknown> } | { readonly status: 'missing' | 'corrupt'; readonly run: null };
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileFailureCodeOf, type SkipReason } from '../shared/errors.js';
+import { fileFailureCodeOf, type SkipReason } from '../../shared/errors.js';
 import type { DiscoveryEvent } from './discovery.js';
 
 export interface ListedFilesOptions {

@@ -8,7 +8,7 @@
  * RSS is what the limit is about, so the governor trusts the measurement over the model: the model
  * only decides what to try first.
  */
-import { MEBIBYTE } from './units.js';
+import { MEBIBYTE } from '../config/units.js';
 
 /**
  * A worker's memory besides its capped old generation: code, young generation, stacks, TypeScript's

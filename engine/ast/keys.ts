@@ -4,11 +4,11 @@
  * content hash. An entry that would decode differently after an upgrade gets a different key.
  */
 import * as fs from 'node:fs';
-import { AST_ENTRY_VERSION } from '../shared/ast-entry.js';
-import { AST_FORMAT_VERSION } from '../shared/ast-format.js';
-import type { ParseSettings, ParserIdentity } from '../shared/protocol.js';
-import type { ScriptKindName } from '../shared/script-kind.js';
-import { xxh64String } from '../native-bindings/hash.js';
+import { AST_ENTRY_VERSION } from '../../shared/ast-entry.js';
+import { AST_FORMAT_VERSION } from '../../shared/ast-format.js';
+import type { ParseSettings, ParserIdentity } from '../../shared/protocol.js';
+import type { ScriptKindName } from '../../shared/script-kind.js';
+import { xxh64String } from '../../native-bindings/hash.js';
 
 export const DEFAULT_PARSE_SETTINGS: ParseSettings = Object.freeze({ languageVersion: 'latest', setParentNodes: false });
 

@@ -6,11 +6,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
-import { fileFailureCodeOf, type FileFailureCode, type SkipReason } from '../shared/errors.js';
-import { xxh64 } from '../native-bindings/hash.js';
+import { fileFailureCodeOf, type FileFailureCode, type SkipReason } from '../../shared/errors.js';
+import { xxh64 } from '../../native-bindings/hash.js';
 import type { ContentBytes, ContentCache, ContentEntry } from './content-cache.js';
 import { fingerprintOf, isRacy, sameFingerprint, wallClockNs } from './fingerprint.js';
-import type { ReadValidation } from './options.js';
+import type { ReadValidation } from '../config/options.js';
 
 /** Content that L1 could not hold (larger than what it may grow by): bytes in a slab of their own. */
 export interface TransientContent extends ContentBytes {

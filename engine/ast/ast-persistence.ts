@@ -10,18 +10,18 @@
 import * as fs from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import * as path from 'node:path';
-import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../shared/ast-entry.js';
-import { isStrataError } from '../shared/errors.js';
-import type { CodecId } from '../native-bindings/lz4.js';
-import { isRacy, wallClockNs, type Fingerprint } from './fingerprint.js';
+import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../../shared/ast-entry.js';
+import { isStrataError } from '../../shared/errors.js';
+import type { CodecId } from '../../native-bindings/lz4.js';
+import { isRacy, wallClockNs, type Fingerprint } from '../content/fingerprint.js';
 import type { AstKey } from './keys.js';
-import type { ResolvedOptions } from './options.js';
-import { lastRunFileFor } from './last-run-file.js';
-import { resultsFileFor } from './results/results-file.js';
-import { patternsFileFor } from './warming/patterns-file.js';
-import { DiskStore } from './store/disk-store.js';
-import type { PackLocation } from './store/packs.js';
-import { accessIfSameStamp, accessIfSameStats, keyLocations, type IndexRecord, type RootIndex } from './store/root-index.js';
+import type { ResolvedOptions } from '../config/options.js';
+import { lastRunFileFor } from '../store/last-run-file.js';
+import { resultsFileFor } from '../results/results-file.js';
+import { patternsFileFor } from '../prediction/patterns-file.js';
+import { DiskStore } from '../store/disk-store.js';
+import type { PackLocation } from '../store/packs.js';
+import { accessIfSameStamp, accessIfSameStats, keyLocations, type IndexRecord, type RootIndex } from '../store/root-index.js';
 
 /**
  * Entries are written as a pack (one fsync, in the background) once this many bytes are waiting.

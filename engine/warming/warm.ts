@@ -4,22 +4,22 @@
  * batches per worker are in flight, and a warm never holds more than that much content pinned.
  * Warming never throws into the caller; failures are reported per file.
  */
-import type { FileFailure, FileSkip } from '../shared/errors.js';
-import type { FileOutcome, SlabFileRef } from '../shared/protocol.js';
-import { scriptKindName } from '../shared/script-kind.js';
-import type { AstCache } from './ast-cache.js';
-import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
-import type { ContentBytes, ContentCache, ContentEntry } from './content-cache.js';
-import type { Fingerprint } from './fingerprint.js';
-import type { ContentReader } from './content-reader.js';
-import { discoverSourceFiles, type DiscoveredFile } from './discovery.js';
-import { astKey, type AstKey } from './keys.js';
-import { listedSourceFiles } from './listed-files.js';
-import { LARGE_FILE_BYTES, MemoryGovernor, planMemory } from './memory-governor.js';
-import { emptyLevel } from './metrics.js';
-import type { ResolvedOptions } from './options.js';
-import type { ParsePool } from './parse-pool.js';
-import type { Revision, RevisionClock } from './revision-clock.js';
+import type { FileFailure, FileSkip } from '../../shared/errors.js';
+import type { FileOutcome, SlabFileRef } from '../../shared/protocol.js';
+import { scriptKindName } from '../../shared/script-kind.js';
+import type { AstCache } from '../ast/ast-cache.js';
+import { ENTRY_CODEC, type AstPersistence } from '../ast/ast-persistence.js';
+import type { ContentBytes, ContentCache, ContentEntry } from '../content/content-cache.js';
+import type { Fingerprint } from '../content/fingerprint.js';
+import type { ContentReader } from '../content/content-reader.js';
+import { discoverSourceFiles, type DiscoveredFile } from '../discovery/discovery.js';
+import { astKey, type AstKey } from '../ast/keys.js';
+import { listedSourceFiles } from '../discovery/listed-files.js';
+import { LARGE_FILE_BYTES, MemoryGovernor, planMemory } from '../memory/memory-governor.js';
+import { emptyLevel } from '../level-counters.js';
+import type { ResolvedOptions } from '../config/options.js';
+import type { ParsePool } from '../pool/parse-pool.js';
+import type { Revision, RevisionClock } from '../revision-clock.js';
 import { REPORT_SCHEMA_VERSION, type StopReason, type WarmReport } from './warm-report.js';
 
 /** A batch is sent once it holds this many source bytes… */

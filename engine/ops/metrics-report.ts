@@ -7,10 +7,10 @@
  * shown as 0 % or 100 %. An alert fires strictly past its threshold: a hit rate below the minimum,
  * a memory use or an eviction rate above the maximum; a value equal to the threshold does not fire.
  */
-import type { EngineStats } from './engine.js';
-import type { LevelName, LevelSnapshot } from './metrics.js';
-import type { ResolvedOptions } from './options.js';
-import { REPORT_SCHEMA_VERSION } from './warm-report.js';
+import type { EngineStats } from '../engine.js';
+import type { LevelName, LevelSnapshot } from '../level-counters.js';
+import type { ResolvedOptions } from '../config/options.js';
+import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
 /** The level names, in cascade order. */
 export const LEVEL_NAMES: readonly LevelName[] = ['content', 'ast', 'results', 'streams'];

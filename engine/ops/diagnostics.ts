@@ -12,11 +12,11 @@
  * warm always has a low hit rate: worth a word, not a failure). `problems` counts problems and
  * firing alerts; `doctor --strict` fails on it.
  */
-import type { Engine, EngineStats, ValidationReport } from './engine.js';
-import type { LevelName, LevelSnapshot } from './metrics.js';
+import type { Engine, EngineStats, ValidationReport } from '../engine.js';
+import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import { evaluateAlerts, LEVEL_NAMES, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type AlertThresholds, type MetricsReport } from './metrics-report.js';
-import type { ResolvedOptions } from './options.js';
-import { REPORT_SCHEMA_VERSION } from './warm-report.js';
+import type { ResolvedOptions } from '../config/options.js';
+import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
 export type FindingCategory = 'memory' | 'hit-rate' | 'consistency';
 export type FindingSeverity = 'problem' | 'advice';

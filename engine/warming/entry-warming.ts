@@ -4,11 +4,11 @@
  * CI), several files at a time so the pool stays busy. Best effort: a file that cannot be read or
  * parsed is reported, never thrown; the time limit and the signal stop it cleanly.
  */
-import { isStrataError, type FileFailure, type FileFailureCode, type FileSkip } from '../shared/errors.js';
-import type { ImportRecord } from '../shared/imports.js';
-import { isSourceFile } from './discovery.js';
-import type { ResolvedImport } from './graph/module-resolver.js';
-import { toRootPath } from './paths.js';
+import { isStrataError, type FileFailure, type FileFailureCode, type FileSkip } from '../../shared/errors.js';
+import type { ImportRecord } from '../../shared/imports.js';
+import { isSourceFile } from '../discovery/discovery.js';
+import type { ResolvedImport } from '../graph/module-resolver.js';
+import { toRootPath } from '../paths.js';
 import type { StopReason } from './warm-report.js';
 
 export interface EntryWarmSource {

@@ -10,7 +10,7 @@
  * modify them while the EncodedAst is in use.
  */
 import type ts from 'typescript';
-import { StrataError } from '../shared/errors.js';
+import { StrataError } from '../../shared/errors.js';
 import {
   AST_FORMAT_VERSION,
   AST_MAGIC,
@@ -25,7 +25,7 @@ import {
   AST_ALIGNMENT,
   byteLengthFor,
   layoutFor,
-} from '../shared/ast-format.js';
+} from '../../shared/ast-format.js';
 
 /** Node index in an encoded AST: 0 is the SourceFile, nodes are numbered in pre-order. */
 export type NodeIndex = number;

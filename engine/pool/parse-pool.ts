@@ -7,9 +7,9 @@
 import * as path from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type Piscina from 'piscina';
-import type { CodecId } from '../native-bindings/lz4.js';
-import { MEBIBYTE } from './units.js';
-import type { CodeCacheOutcome, FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../shared/protocol.js';
+import type { CodecId } from '../../native-bindings/lz4.js';
+import { MEBIBYTE } from '../config/units.js';
+import type { CodeCacheOutcome, FileOutcome, ParseBatchRequest, ParseSettings, SlabFileRef, WorkerRequest, WorkerResponse } from '../../shared/protocol.js';
 
 export type ParseExecutor = 'pool' | 'in-thread';
 
@@ -26,7 +26,7 @@ export interface ParsePoolOptions {
   readonly youngGenerationMb?: number;
 }
 
-export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', 'workers', 'worker.js');
+export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', '..', 'workers', 'worker.js');
 
 export interface PoolStats {
   readonly workers: number;
@@ -76,7 +76,7 @@ export class ParsePool {
     if (this.#options.executor === 'in-thread') {
       // Loaded lazily: a warm with nothing to parse never loads the parser.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      this.#inThread = (require('../workers/parse-batch.js') as typeof import('../workers/parse-batch.js')).handleRequest;
+      this.#inThread = (require('../../workers/parse-batch.js') as typeof import('../../workers/parse-batch.js')).handleRequest;
       return;
     }
     const workers = this.#workers;

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { invalidOption } from '../shared/errors.js';
+import { invalidOption } from '../../shared/errors.js';
 import { DAY_MS, HOUR_MS, MEBIBYTE, MINUTE_MS, parseDuration, parseSize } from './units.js';
 
 export type ProfileName = 'development' | 'production' | 'ci';

@@ -3,10 +3,10 @@
  * bytes and in entries. Accounted bytes never pass the budget: an entry is stored only after
  * enough least-recently-used entries are gone to fit it.
  */
-import type { ImportRecord } from '../shared/imports.js';
+import type { ImportRecord } from '../../shared/imports.js';
 import type { AstKey } from './keys.js';
-import { LruList, type LruLinks } from './lru-list.js';
-import { LevelCounters, type LevelSnapshot } from './metrics.js';
+import { LruList, type LruLinks } from '../lru/lru-list.js';
+import { LevelCounters, type LevelSnapshot } from '../level-counters.js';
 
 export interface AstRecord {
   readonly ast: Uint8Array;
