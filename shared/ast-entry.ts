@@ -3,7 +3,7 @@
  * counts as a plain-data msgpack envelope, all inside one checksummed entry (shared/entry-format.ts).
  * Decoding validates every field's shape: a cache file is untrusted data.
  */
-import { decodePlainData, encodePlainData } from '../engine/store/safe-msgpack.js';
+import { decodePlainData, encodePlainData } from './safe-msgpack.js';
 import type { CodecId } from '../native-bindings/lz4.js';
 import { decodeEntry, encodeEntry } from './entry-format.js';
 import { StrataError } from './errors.js';

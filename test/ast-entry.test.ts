@@ -1,4 +1,4 @@
-import { encodePlainData } from '../engine/store/safe-msgpack.js';
+import { encodePlainData } from '../shared/safe-msgpack.js';
 import { COMPRESS_MIN_BYTES, decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../shared/ast-entry.js';
 import { decodeEntry, encodeEntry } from '../shared/entry-format.js';
 import type { ImportKind } from '../shared/imports.js';

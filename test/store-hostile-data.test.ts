@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { addExtension, Packr } from 'msgpackr';
 import { DiskStore } from '../engine/store/disk-store.js';
 import { decodeIndex, encodeIndex, INDEX_FORMAT_VERSION, INDEX_MAGIC, RootIndexFile, type IndexRecord } from '../engine/store/root-index.js';
-import { assertPlainMessagePack, decodePlainData, encodePlainData } from '../engine/store/safe-msgpack.js';
+import { assertPlainMessagePack, decodePlainData, encodePlainData } from '../shared/safe-msgpack.js';
 import { decodeEntry, ENTRY_MAGIC } from '../shared/entry-format.js';
 import { xxh64 } from '../native-bindings/hash.js';
 

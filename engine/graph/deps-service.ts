@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { isStrataError, StrataError } from '../../shared/errors.js';
 import type { ImportKind, ImportRecord } from '../../shared/imports.js';
 import { discoverSourceFiles, isSourceFile } from '../discovery/discovery.js';
-import type { Engine } from '../engine.js';
+import { toAbsolute } from '../paths.js';
 import { realpathOr, isInside } from './compiler-options.js';
 import { DependencyGraph } from './dependency-graph.js';
 import { ModuleResolver } from './module-resolver.js';
@@ -307,8 +307,15 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A {@link DepsSource} over a real engine: `astOf` is `engine.ast`, source files come from discovery. */
-export function engineDepsSource(engine: Engine): DepsSource {
+/** What {@link engineDepsSource} needs: an engine fits. */
+export interface DepsHost {
+  readonly root: string;
+  readonly options: { readonly maxFileSize: number; readonly cacheDir: string | null };
+  ast(file: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[] }>;
+}
+
+/** A {@link DepsSource} over an engine: `astOf` is `engine.ast`, source files come from discovery. */
+export function engineDepsSource(engine: DepsHost): DepsSource {
   const options = engine.options;
   return {
     root: engine.root,
@@ -322,4 +329,17 @@ export function engineDepsSource(engine: Engine): DepsSource {
       return files;
     },
   };
+}
+
+/** A dependencies answer with absolute paths (the library's; the CLI prints the root-relative one). */
+export function absoluteDependencies(root: string, answer: DependenciesAnswer): DependenciesAnswer {
+  const absolute = (relative: string): string => toAbsolute(root, relative);
+  return { ...answer, file: absolute(answer.file), dependencies: answer.dependencies.map((entry) => ({ ...entry, resolved: entry.resolved === null ? null : absolute(entry.resolved) })) };
+}
+
+/** A dependents answer (direct, or transitive with `via`) with absolute paths. */
+export function absoluteDependents<A extends DependentsAnswer | TransitiveDependentsAnswer>(root: string, answer: A): A {
+  const absolute = (relative: string): string => toAbsolute(root, relative);
+  const dependents = answer.dependents.map((entry) => ('via' in entry ? { ...entry, path: absolute(entry.path), via: absolute(entry.via) } : { ...entry, path: absolute(entry.path) }));
+  return { ...answer, file: absolute(answer.file), dependents } as A;
 }

@@ -129,6 +129,27 @@ export interface SizedLevels {
   log(change: SizingChange): void;
 }
 
+/** A budgeted level as adaptive sizing reads and resizes it (L1's and L2's caches fit). */
+export interface SizableLevel {
+  readonly budget: number;
+  snapshot(): { readonly hits: number; readonly misses: number };
+  setBudget(budget: number): void;
+}
+
+/** {@link SizedLevels} over the caches themselves. */
+export function sizedLevels(levels: Readonly<Record<SizedLevel, SizableLevel>>, underPressure: () => boolean, log: (change: SizingChange) => void): SizedLevels {
+  const reading = (level: SizableLevel): LevelReading => {
+    const { hits, misses } = level.snapshot();
+    return { hits, misses, budget: level.budget };
+  };
+  return {
+    read: () => ({ content: reading(levels.content), ast: reading(levels.ast) }),
+    apply: (level, budget) => levels[level].setBudget(budget),
+    underPressure,
+    log,
+  };
+}
+
 /** Samples the levels, applies the sizer's changes, and keeps them for stats. */
 export class SizingController {
   readonly #sizer: AdaptiveSizer;

@@ -12,7 +12,8 @@
  * warm always has a low hit rate: worth a word, not a failure). `problems` counts problems and
  * firing alerts; `doctor --strict` fails on it.
  */
-import type { Engine, EngineStats, ValidationReport } from '../engine.js';
+import type { EngineStats } from './engine-stats.js';
+import type { ValidationReport } from './validation.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import { evaluateAlerts, LEVEL_NAMES, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type AlertThresholds, type MetricsReport } from './metrics-report.js';
 import type { ResolvedOptions } from '../config/options.js';
@@ -187,7 +188,14 @@ export function diagnose(input: DiagnoseInput): DoctorReport {
 }
 
 /** {@link diagnose} over an engine: its stats, options and `validate({ repair })`. */
-export function diagnoseEngine(engine: Pick<Engine, 'stats' | 'validate' | 'options'>, options: { repair?: boolean; rssBytes?: number; lastRunLevels?: DiagnoseInput['lastRunLevels'] } = {}): DoctorReport {
+/** What {@link diagnoseEngine} reads: an engine fits. */
+export interface DiagnosedEngine {
+  readonly options: ResolvedOptions;
+  stats(): EngineStats;
+  validate(options: { repair?: boolean }): ValidationReport;
+}
+
+export function diagnoseEngine(engine: DiagnosedEngine, options: { repair?: boolean; rssBytes?: number; lastRunLevels?: DiagnoseInput['lastRunLevels'] } = {}): DoctorReport {
   const validation = engine.validate({ repair: options.repair === true });
   return diagnose({
     root: engine.options.root,

@@ -7,7 +7,7 @@
  * shown as 0 % or 100 %. An alert fires strictly past its threshold: a hit rate below the minimum,
  * a memory use or an eviction rate above the maximum; a value equal to the threshold does not fire.
  */
-import type { EngineStats } from '../engine.js';
+import type { EngineStats } from './engine-stats.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';

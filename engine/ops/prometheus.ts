@@ -18,7 +18,7 @@ import * as http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { invalidOption } from '../../shared/errors.js';
 import { DASHBOARD_HTML } from './dashboard-page.js';
-import type { EngineStats } from '../engine.js';
+import type { EngineStats } from './engine-stats.js';
 import { DEFAULT_ALERT_THRESHOLDS, evaluateAlerts, LEVEL_NAMES, metricsReport, type AlertThresholds } from './metrics-report.js';
 
 /** The content type of the text exposition format. */

@@ -9,7 +9,6 @@
  * followers]`, where `followers` is a flat array of `(row index, weight)` pairs: paths are stored
  * once, however many files they follow.
  */
-import * as path from 'node:path';
 import { discardChecksummedFile, readChecksummedFile, writeChecksummedFile, type ChecksummedFormat } from '../store/checksummed-file.js';
 import type { LearnedFile } from './access-patterns.js';
 
@@ -17,10 +16,6 @@ export const PATTERNS_FORMAT: ChecksummedFormat = { magic: 0x54415053 /* 'SPAT' 
 /** Far above what the learner writes (4,096 files × 16 followers): anything bigger was not written by us. */
 const MAX_ROWS = 65_536;
 const MAX_FOLLOWERS_PER_ROW = 256;
-
-export function patternsFileFor(cacheDir: string, indexId: string): string {
-  return path.join(cacheDir, 'patterns', `${indexId}.bin`);
-}
 
 export type PatternsLoad =
   | { readonly type: 'missing' }

@@ -8,7 +8,7 @@
  * dependencies was invalidated is returned to its caller but never stored.
  */
 import { xxh64String } from '../../native-bindings/hash.js';
-import type { AstResult } from '../engine.js';
+import type { AstResult } from '../ast/ast-reader.js';
 import type { Revision, RevisionClock } from '../revision-clock.js';
 import type { ResultsCache } from './results-cache.js';
 

@@ -4,9 +4,7 @@
  * (analyzer, version, file, content hash, dependency digest), so a stored result is valid exactly
  * when its key is asked for again: nothing on disk can be served for a state it was not built for.
  */
-import * as path from 'node:path';
 import { discardChecksummedFile, readChecksummedFile, writeChecksummedFile, type ChecksummedFormat } from '../store/checksummed-file.js';
-import { RESULTS_DIR } from '../store/layout.js';
 
 const RESULTS_FORMAT: ChecksummedFormat = { magic: 0x53455253 /* 'SRES' */, version: 1, what: 'results file' };
 
@@ -17,10 +15,6 @@ export interface StoredResult {
   readonly path: string;
   readonly value: unknown;
   readonly lastAccessMs: number;
-}
-
-export function resultsFileFor(cacheDir: string, indexId: string): string {
-  return path.join(cacheDir, RESULTS_DIR, `${indexId}.bin`);
 }
 
 /** Loads results; a missing file is empty, a corrupt one is empty and reported (`corrupt: true`). */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { ensurePrivateDir, writeFileAtomic } from './layout.js';
-import { decodePlainData, encodePlainData } from './safe-msgpack.js';
+import { decodePlainData, encodePlainData } from '../../shared/safe-msgpack.js';
 
 const HEADER_BYTES = 16;
 

@@ -11,13 +11,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64String } from '../../native-bindings/hash.js';
-import { ensurePrivateDir, LAST_RUN_DIR } from './layout.js';
+import { ensurePrivateDir } from './layout.js';
 
 export type LastRunLoad = { readonly status: 'loaded'; readonly run: Record<string, unknown> } | { readonly status: 'missing' | 'corrupt'; readonly run: null };
-
-export function lastRunFileFor(cacheDir: string, indexId: string): string {
-  return path.join(cacheDir, LAST_RUN_DIR, `${indexId}.json`);
-}
 
 /** Writes `run` (plain JSON data); best effort: a read-only cache only loses it. */
 export function saveLastRun(file: string, run: object): void {

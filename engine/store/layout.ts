@@ -48,6 +48,8 @@ export const INDEXES_DIR = 'indexes';
 export const RESULTS_DIR = 'results';
 /** The last warm's report, one file per root (last-run-file.ts). */
 export const LAST_RUN_DIR = 'runs';
+/** Learned access patterns (predictive warming), one file per index. */
+export const PATTERNS_DIR = 'patterns';
 /** The lock that serialises index writes, bound enforcement and clear. */
 export const STORE_LOCK_NAME = 'store';
 export const PACK_SUFFIX = '.pack';
@@ -265,4 +267,19 @@ export function unlinkIfPresent(file: string): boolean {
     if (isMissing(error)) return false;
     throw error;
   }
+}
+
+/** The L3 results file of one index. */
+export function resultsFileFor(cacheDir: string, indexId: string): string {
+  return path.join(cacheDir, RESULTS_DIR, `${indexId}.bin`);
+}
+
+/** The last run's report of one index (`strata stats`). */
+export function lastRunFileFor(cacheDir: string, indexId: string): string {
+  return path.join(cacheDir, LAST_RUN_DIR, `${indexId}.json`);
+}
+
+/** The learned access patterns of one index. */
+export function patternsFileFor(cacheDir: string, indexId: string): string {
+  return path.join(cacheDir, PATTERNS_DIR, `${indexId}.bin`);
 }

@@ -50,7 +50,7 @@ import { STAT_TIME_TOLERANCE_MS } from '../content/fingerprint.js';
 import { StrataError } from '../../shared/errors.js';
 import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic, openIfPresent } from './layout.js';
 import { isPackName, type PackLocation } from './packs.js';
-import { decodePlainData, encodePlainData } from './safe-msgpack.js';
+import { decodePlainData, encodePlainData } from '../../shared/safe-msgpack.js';
 
 /** Version of the index layout. Bump on any change; an index of another version loads as empty. */
 export const INDEX_FORMAT_VERSION = 1;

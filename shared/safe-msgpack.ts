@@ -22,7 +22,7 @@
 // string accelerator, halving start-up (a restart of an unchanged tree is dominated by start-up).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Packr, Unpackr } = require('msgpackr/index-no-eval') as typeof import('msgpackr');
-import { StrataError } from '../../shared/errors.js';
+import { StrataError } from './errors.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, structuredClone: false });
 // mapsAsObjects: maps decode to plain objects (msgpackr renames a `__proto__` key, so no prototype is

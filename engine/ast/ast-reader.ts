@@ -1,0 +1,110 @@
+/**
+ * L2's read path: a file's AST for its current content, from memory, else from the disk level,
+ * else parsed now in the pool (concurrent callers of the same content share one parse). A parse
+ * that started before its file was invalidated is answered but never cached.
+ */
+import type { ImportRecord } from '../../shared/imports.js';
+import { StrataError } from '../../shared/errors.js';
+import { scriptKindName } from '../../shared/script-kind.js';
+import { decodeSourceText } from '../../shared/source-text.js';
+import type { ContentAccess } from '../content/content-access.js';
+import type { ContentBytes, ContentCache, ContentEntry } from '../content/content-cache.js';
+import { toAbsolute } from '../paths.js';
+import type { ParsePool } from '../pool/parse-pool.js';
+import type { RevisionClock } from '../revision-clock.js';
+import type { AstCache, AstRecord } from './ast-cache.js';
+import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
+import { EncodedAst } from './encoded-ast.js';
+import { astKey, type AstKey } from './keys.js';
+
+/** A file's parsed form from L2. Positions refer to `text`. */
+export interface AstResult {
+  readonly path: string;
+  readonly text: string;
+  readonly ast: EncodedAst;
+  readonly imports: readonly ImportRecord[];
+  readonly diagnostics: number;
+  /** Hash of what the file exports: equal before and after an edit → importers are unaffected. */
+  readonly signature: string;
+  /** xxh64 of the file's bytes, 16 hex characters. */
+  readonly contentHash: string;
+}
+
+/** Which level answered: L2 memory, L2 disk, or a parse now. */
+export type AstOrigin = 'memory' | 'disk' | 'parsed';
+
+export interface AstReaderParts {
+  readonly root: string;
+  readonly access: ContentAccess;
+  /** L1, to pin a file's bytes while a worker reads them. */
+  readonly content: ContentCache;
+  readonly asts: AstCache;
+  readonly pool: ParsePool;
+  readonly clock: RevisionClock;
+  readonly keyPrefix: string;
+  /** The disk level, opened on first need; null when persistence is off or unusable. */
+  persistence(): AstPersistence | null;
+}
+
+export class AstReader {
+  readonly #parts: AstReaderParts;
+  /** Parses in flight by key. */
+  readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
+
+  constructor(parts: AstReaderParts) {
+    this.#parts = parts;
+  }
+
+  async read(file: string): Promise<{ result: AstResult; from: AstOrigin }> {
+    const { root, access, asts, keyPrefix } = this.#parts;
+    const { relative, bytes, read } = access.read(file);
+    const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
+    const key = astKey(keyPrefix, scriptKindName(relative), bytes.hash);
+    let record = asts.get(key);
+    let from: AstOrigin = 'memory';
+    const persistence = this.#parts.persistence();
+    if (record === undefined && persistence !== null) {
+      record = persistence.load(key) ?? undefined;
+      from = 'disk';
+      if (record !== undefined) asts.set(key, record);
+    }
+    if (record === undefined) {
+      from = 'parsed';
+      let parsing = this.#parsing.get(key);
+      if (parsing === undefined) {
+        parsing = this.#parseOne(relative, key, bytes, read.type === 'cached' ? read.entry : null).finally(() => this.#parsing.delete(key));
+        this.#parsing.set(key, parsing);
+      }
+      record = await parsing;
+    }
+    const result = { path: toAbsolute(root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    return { result, from };
+  }
+
+  /** The file's AST is in L2 memory for its cached content; counts nothing, touches no LRU order. */
+  inMemory(relative: string): boolean {
+    const entry = this.#parts.content.peek(relative);
+    return entry !== undefined && this.#parts.asts.has(astKey(this.#parts.keyPrefix, scriptKindName(relative), entry.hash));
+  }
+
+  async #parseOne(relative: string, key: AstKey, bytes: ContentBytes, pinned: ContentEntry | null): Promise<AstRecord> {
+    const { content, pool, clock, asts } = this.#parts;
+    const persistence = this.#parts.persistence();
+    const revision = clock.now;
+    if (pinned) content.pin(pinned);
+    try {
+      const [outcome] = await pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence ? ENTRY_CODEC : null);
+      if (outcome === undefined || outcome.type === 'failed') {
+        throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
+      }
+      const record: AstRecord = { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature };
+      if (clock.isCurrent(relative, revision)) {
+        asts.set(key, record);
+        persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
+      }
+      return record;
+    } finally {
+      if (pinned) content.unpin(pinned);
+    }
+  }
+}
