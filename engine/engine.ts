@@ -34,7 +34,7 @@ import { ResultsCache } from './results/results-cache.js';
 import { RevisionClock } from './revision-clock.js';
 import type { ResultStream } from './streams/result-stream.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
-import { RSS_SAMPLE_MS } from './warming/warm.js';
+import { RSS_SAMPLE_MS } from './warming/warm-limits.js';
 import { Warmer, type Warning, type WarmOptions } from './warming/warm-requests.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warming/warm-report.js';
 
