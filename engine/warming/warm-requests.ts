@@ -10,21 +10,15 @@
  */
 import { invalidOption, StrataError } from '../../shared/errors.js';
 import type { ImportRecord } from '../../shared/imports.js';
-import type { AstCache } from '../ast/ast-cache.js';
 import type { AstPersistence } from '../ast/ast-persistence.js';
 import type { AstOrigin, AstResult } from '../ast/ast-reader.js';
-import type { ResolvedOptions } from '../config/options.js';
-import type { ContentCache } from '../content/content-cache.js';
-import type { ContentReader } from '../content/content-reader.js';
 import { isSourceFile } from '../discovery/discovery.js';
 import type { ModuleResolver, ResolvedImport } from '../graph/module-resolver.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import { STOP_AT, type RssSampler } from '../memory/memory-governor.js';
 import { toRootPath } from '../paths.js';
-import type { ParsePool } from '../pool/parse-pool.js';
-import type { RevisionClock } from '../revision-clock.js';
 import { saveLastRun } from '../store/last-run-file.js';
-import { runWarm, type WarmProgress, type WarmRequest } from './warm.js';
+import { runWarm, type WarmContext, type WarmProgress, type WarmRequest } from './warm.js';
 import type { WarmReport } from './warm-report.js';
 
 /** Entry files warmed at once per worker: enough to fill batches without flooding the pool. */
@@ -57,14 +51,7 @@ export interface WarmOptions {
 export type Warning = { path: string; message: string };
 
 /** What the warms need from the engine: its levels and pool, and a few answers of its own. */
-export interface WarmerParts {
-  readonly options: ResolvedOptions;
-  readonly content: ContentCache;
-  readonly reader: ContentReader;
-  readonly asts: AstCache;
-  readonly pool: ParsePool;
-  readonly clock: RevisionClock;
-  readonly keyPrefix: string;
+export interface WarmerParts extends Pick<WarmContext, 'options' | 'content' | 'reader' | 'asts' | 'pool' | 'clock' | 'keyPrefix'> {
   readonly rss: RssSampler;
   /** Problems met since the last warm; each warm takes them out and reports them. */
   readonly warnings: Warning[];
