@@ -31,12 +31,6 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
   commonOptions(command).action((root: string | undefined, flags: WarmFlags) => warmAction(root, flags, startedAt, setExit));
 }
 
-/**
- * Called with each finished warm's report (main.ts: the CLI bundle writes its code cache only after
- * a warm that parsed nothing, so that the cache holds the restart path's code).
- */
-export const warmReportObservers: ((report: WarmReport) => void)[] = [];
-
 /** What `strata warm` does once its command line is parsed. */
 export async function warmAction(root: string | undefined, flags: WarmFlags, startedAt: number, setExit: (code: number) => void): Promise<void> {
   const options: StrataOptions = {
@@ -73,7 +67,6 @@ export async function warmAction(root: string | undefined, flags: WarmFlags, sta
       ...(predicted ? { predicted } : {}),
     });
     progress.stop();
-    for (const observe of warmReportObservers) observe(report);
     // The process's RSS high-water mark (getrusage): what --memory-limit is about, between samples too.
     if (flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
     else if (!flags.quiet) log(summarize(report));
