@@ -16,36 +16,35 @@ import { ContentAccess, type ContentView } from './content/content-access.js';
 import { ContentCache } from './content/content-cache.js';
 import { ContentReader } from './content/content-reader.js';
 import { isSourceFile } from './discovery/discovery.js';
-import type { DependencyService, DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
-import type { ModuleResolver } from './graph/module-resolver.js';
-import { emptyLevel, type LevelName, type LevelSnapshot } from './level-counters.js';
+import type { DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
+import { GraphAccess } from './graph/graph-access.js';
+import type { LevelName, LevelSnapshot } from './level-counters.js';
 import { SizingController, sizedLevels, type SizingChange } from './memory/adaptive-sizing.js';
 import { DEGRADE_AT, RssSampler } from './memory/memory-governor.js';
-import type { EngineStats } from './ops/engine-stats.js';
+import { engineStats, type EngineStats } from './ops/engine-stats.js';
 import { logger } from './ops/log.js';
 import { validateLevels, type ValidationReport } from './ops/validation.js';
 import { toAbsolute, toRootPath } from './paths.js';
 import { DiskState } from './persistence/disk-state.js';
 import { ParsePool, type ParseExecutor } from './pool/parse-pool.js';
+import { roomToPrefetch } from './prediction/prefetch-room.js';
 import { PredictiveWarming } from './prediction/predictive-warming.js';
 import type { AnalyzerResults, AnalyzerSpec, ComputeContext } from './results/analyzer-results.js';
 import type { DependencyState } from './results/dependency-state.js';
 import { ResultsCache } from './results/results-cache.js';
 import { RevisionClock } from './revision-clock.js';
 import type { ResultStream } from './streams/result-stream.js';
+import { streamsLevel } from './streams/streams-level.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
 import { RSS_SAMPLE_MS } from './warming/warm-limits.js';
 import { Warmer, type Warning, type WarmOptions } from './warming/warm-requests.js';
-import { REPORT_SCHEMA_VERSION, type WarmReport } from './warming/warm-report.js';
+import type { WarmReport } from './warming/warm-report.js';
 
 export type { AstResult } from './ast/ast-reader.js';
 export type { ContentView } from './content/content-access.js';
 export type { EngineStats } from './ops/engine-stats.js';
 export type { ValidationFinding, ValidationReport } from './ops/validation.js';
 export type { WarmOptions } from './warming/warm-requests.js';
-
-/** L2 has no thresholds of its own: prefetching stops at this share of its budget, so it never evicts. */
-const PREFETCH_MAX_AST_FILL = 0.8;
 
 export interface EngineOptions extends StrataOptions {
   /** Where parsing runs. @default 'pool' */
@@ -71,8 +70,7 @@ export class Engine {
   readonly #sizing: SizingController | null;
   readonly #predictive: PredictiveWarming;
   readonly #rss: RssSampler;
-  #resolver: ModuleResolver | null = null;
-  #deps: DependencyService | null = null;
+  readonly #graph: GraphAccess;
   #watcher: WatchService | null = null;
   #closed = false;
 
@@ -92,9 +90,11 @@ export class Engine {
     const persistence = (): ReturnType<DiskState['open']> => this.#disk.open();
     this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, persistence });
     this.#predictive = new PredictiveWarming(
-      { root: o.root, patternsFile: () => persistence()?.patternsFile ?? null, warn, load: (relative) => this.#readAst(relative), isLoaded: (relative) => this.#astReader.inMemory(relative), hasRoom: () => this.#roomToPrefetch() },
+      { root: o.root, patternsFile: () => persistence()?.patternsFile ?? null, warn, load: (relative) => this.#readAst(relative), isLoaded: (relative) => this.#astReader.inMemory(relative), hasRoom: () => roomToPrefetch({ content: this.#content, asts: this.#asts, limits: o, nearMemoryLimit: () => this.#rss.near(DEGRADE_AT) }) },
       { enabled: o.predictive, workers: this.#pool.workers },
     );
+    // The graph's own reads (a file's imports, a reverse scan) are not the caller's accesses.
+    this.#graph = new GraphAccess({ root: o.root, options: o, astOf: async (file) => (await this.#readAst(file)).result });
     this.#warmer = new Warmer({
       options: o,
       content: this.#content,
@@ -107,7 +107,7 @@ export class Engine {
       warnings: this.#warnings,
       persistence,
       readAst: (file) => this.#readAst(file),
-      resolver: () => this.#freshResolver(),
+      resolver: () => this.#graph.freshResolver(),
       startupSet: (limit) => this.#predictive.startupSet(limit),
       levels: () => this.#levels(),
     });
@@ -170,16 +170,13 @@ export class Engine {
   async deps(file: string): Promise<DependenciesAnswer> {
     this.#assertOpen();
     this.#noteAccess(file);
-    const { absoluteDependencies } = this.#graphModule();
-    return absoluteDependencies(this.root, await this.#dependencyService().dependenciesOf(file));
+    return this.#graph.dependencies(file);
   }
 
   /** Files that import this one (with `depth`, transitively, each with its depth); absolute paths. */
   async dependents(file: string, depth?: number): Promise<DependentsAnswer | TransitiveDependentsAnswer> {
     this.#assertOpen();
-    const service = this.#dependencyService();
-    const answer = depth === undefined ? await service.dependentsOf(file) : await service.dependentsOf(file, depth);
-    return this.#graphModule().absoluteDependents(this.root, answer);
+    return this.#graph.dependents(file, depth);
   }
 
   /**
@@ -209,7 +206,7 @@ export class Engine {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { WatchService: Service } = require('./streams/watch-service.js') as typeof import('./streams/watch-service.js');
       this.#watcher = new Service(
-        { root: this.root, invalidate: (paths) => this.invalidate(paths), dependentsOf: (file) => this.#knownDependents(file) },
+        { root: this.root, invalidate: (paths) => this.invalidate(paths), dependentsOf: (file) => this.#graph.knownDependents(file) },
         { cacheDir: this.#disk.open()?.dir ?? this.options.cacheDir, includeNodeModules: this.options.includeNodeModules },
       );
     }
@@ -248,23 +245,20 @@ export class Engine {
   }
 
   stats(): EngineStats {
-    const allocator = this.#content.allocatorStats();
-    const persistence = this.#disk.current;
-    return {
-      schemaVersion: REPORT_SCHEMA_VERSION,
+    return engineStats({
       root: this.root,
       profile: this.options.profile,
-      revision: this.#clock.now,
-      invalidations: { count: this.#clock.invalidations, paths: this.#clock.invalidatedPaths },
+      clock: this.#clock,
       levels: this.#levels(),
-      content: { budget: this.#content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: this.#reader.restamps },
-      ast: { budget: this.#asts.budget },
-      graph: { nodes: this.#deps?.nodeCount ?? 0, maxNodes: this.options.graphMaxNodes },
+      content: this.#content,
+      restamps: this.#reader.restamps,
+      astBudget: this.#asts.budget,
+      graph: { nodes: this.#graph.nodeCount, maxNodes: this.options.graphMaxNodes },
       pool: this.#pool.stats(),
-      adaptiveSizing: this.#sizing?.stats() ?? { enabled: false, bounds: null, changes: [] },
-      disk: { dir: persistence?.dir ?? null, bytes: persistence?.diskBytes() ?? 0, indexedFiles: persistence?.indexSize ?? 0, counters: persistence?.counters() ?? null },
+      sizing: this.#sizing?.stats() ?? null,
+      disk: this.#disk.current,
       predictive: this.#predictive.stats(),
-    };
+    });
   }
 
   /**
@@ -330,14 +324,7 @@ export class Engine {
   }
 
   #levels(): Readonly<Record<LevelName, LevelSnapshot>> {
-    return { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: this.#streamsSnapshot() };
-  }
-
-  /** L4 as a level: events published (hits), watcher errors (misses), rescans (evictions), subscribers. */
-  #streamsSnapshot(): LevelSnapshot {
-    if (this.#watcher === null) return emptyLevel();
-    const stats = this.#watcher.stats();
-    return { hits: stats.published, misses: stats.errors, evictions: stats.rescans, bytes: 0, entries: stats.subscribers };
+    return { content: this.#content.snapshot(), ast: this.#asts.snapshot(), results: this.#results.snapshot(), streams: streamsLevel(this.#watcher) };
   }
 
   #sizingController(): SizingController {
@@ -357,56 +344,8 @@ export class Engine {
     this.#predictive.recordAccess(relative);
   }
 
-  /** Prefetching only fills space below the levels' pressure lines and well below the memory limit. */
-  #roomToPrefetch(): boolean {
-    const o = this.options;
-    if (this.#content.usedBytes >= this.#content.budget * o.contentPressureThreshold) return false;
-    if (this.#asts.bytes >= this.#asts.budget * PREFETCH_MAX_AST_FILL || this.#asts.size >= o.astMaxEntries * PREFETCH_MAX_AST_FILL) return false;
-    return !this.#rss.near(DEGRADE_AT);
-  }
-
-  /** Transitive dependents from the dependency graph when it is in memory; none otherwise (no scan per event). */
-  #knownDependents(file: string): string[] {
-    const graph = this.#deps?.graph;
-    if (graph === undefined || !graph.has(file)) return [];
-    return graph.transitiveDependents(file).map((reached) => reached.path);
-  }
-
-  /** Loaded on first use: a plain warm never needs the dependency graph. */
-  #graphModule(): typeof import('./graph/deps-service.js') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('./graph/deps-service.js') as typeof import('./graph/deps-service.js');
-  }
-
-  #dependencyService(): DependencyService {
-    if (this.#deps === null) {
-      const { DependencyService: Service, engineDepsSource } = this.#graphModule();
-      // The service's own reads (a file's imports, a reverse scan) are not the caller's accesses.
-      const source = { ...engineDepsSource(this), astOf: async (file: string) => (await this.#readAst(file)).result };
-      this.#deps = new Service(source, { resolver: this.#moduleResolver(), maxNodes: this.options.graphMaxNodes });
-    }
-    return this.#deps;
-  }
-
-  #moduleResolver(): ModuleResolver {
-    if (this.#resolver === null) {
-      // Loaded on first use: module resolution loads TypeScript, which a plain warm never needs.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { ModuleResolver: Resolver } = require('./graph/module-resolver.js') as typeof import('./graph/module-resolver.js');
-      this.#resolver = new Resolver({ root: this.root });
-    }
-    return this.#resolver;
-  }
-
-  /** The resolver with a fresh resolution snapshot (tsconfig files and the tree may have changed). */
-  #freshResolver(): ModuleResolver {
-    const resolver = this.#moduleResolver();
-    resolver.refresh();
-    return resolver;
-  }
-
   #dependencyState(file: string): Promise<DependencyState> {
-    const resolver = this.#freshResolver();
+    const resolver = this.#graph.freshResolver();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { dependencyState } = require('./results/dependency-state.js') as typeof import('./results/dependency-state.js');
     return dependencyState(file, {

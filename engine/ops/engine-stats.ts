@@ -5,6 +5,7 @@ import type { SizingStats } from '../memory/adaptive-sizing.js';
 import type { PoolStats } from '../pool/parse-pool.js';
 import type { PredictiveStats } from '../prediction/predictive-warming.js';
 import type { DiskStore } from '../store/disk-store.js';
+import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
 export interface EngineStats {
   readonly schemaVersion: number;
@@ -21,4 +22,40 @@ export interface EngineStats {
   readonly adaptiveSizing: SizingStats;
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: (PersistenceCounters & DiskStore['counters']) | null };
   readonly predictive: PredictiveStats;
+}
+
+/** The parts `engine.stats()` reads, each as narrow as the figure it gives. */
+export interface StatsSources {
+  readonly root: string;
+  readonly profile: string;
+  readonly clock: { readonly now: number; readonly invalidations: number; readonly invalidatedPaths: number };
+  readonly levels: Readonly<Record<LevelName, LevelSnapshot>>;
+  readonly content: { readonly budget: number; allocatorStats(): { readonly reservedBytes: number; readonly fragmentation: number } };
+  readonly restamps: number;
+  readonly astBudget: number;
+  readonly graph: { readonly nodes: number; readonly maxNodes: number };
+  readonly pool: PoolStats;
+  readonly sizing: SizingStats | null;
+  /** The open disk level, or null when persistence is off or not opened yet. */
+  readonly disk: { readonly dir: string; readonly indexSize: number; diskBytes(): number; counters(): PersistenceCounters & DiskStore['counters'] } | null;
+  readonly predictive: PredictiveStats;
+}
+
+export function engineStats(s: StatsSources): EngineStats {
+  const allocator = s.content.allocatorStats();
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    root: s.root,
+    profile: s.profile,
+    revision: s.clock.now,
+    invalidations: { count: s.clock.invalidations, paths: s.clock.invalidatedPaths },
+    levels: s.levels,
+    content: { budget: s.content.budget, reservedBytes: allocator.reservedBytes, fragmentation: allocator.fragmentation, restamps: s.restamps },
+    ast: { budget: s.astBudget },
+    graph: s.graph,
+    pool: s.pool,
+    adaptiveSizing: s.sizing ?? { enabled: false, bounds: null, changes: [] },
+    disk: { dir: s.disk?.dir ?? null, bytes: s.disk?.diskBytes() ?? 0, indexedFiles: s.disk?.indexSize ?? 0, counters: s.disk?.counters() ?? null },
+    predictive: s.predictive,
+  };
 }
