@@ -3,11 +3,12 @@
  * circles between files or between rooms (engine's folders and loose files, the other top folders),
  * data flowing one way (CLI → facade → levels → store / pool → workers → shared → native bindings;
  * parts never import the facade), at most 8 loose files in engine/, no function over 150 lines,
- * and an architecture section in the README that names every room of engine/.
+ * an architecture section in the README that names every room of engine/, and a README.md opening
+ * each room that names every file in it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { circles, engineRooms, longFunctions, looseEngineFiles, MAX_LOOSE_ENGINE_FILES, readImportGraph, relativeSpecifiers, roomGraph, upwardImports } from './helpers/import-graph.js';
+import { circles, engineRooms, longFunctions, looseEngineFiles, MAX_LOOSE_ENGINE_FILES, readImportGraph, relativeSpecifiers, roomGraph, undescribedRoomFiles, upwardImports } from './helpers/import-graph.js';
 
 const ROOT = path.join(__dirname, '..', '..');
 const graph = readImportGraph(ROOT);
@@ -50,5 +51,9 @@ describe('architecture', () => {
     expect(start).toBeGreaterThanOrEqual(0);
     const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
     for (const room of [...engineRooms(ROOT), ...looseEngineFiles(ROOT)]) expect(section).toContain(`${room}`);
+  });
+
+  it('opens every room of engine/ with a README.md that names each of its files', () => {
+    expect(undescribedRoomFiles(ROOT)).toEqual([]);
   });
 });

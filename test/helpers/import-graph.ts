@@ -186,6 +186,26 @@ export function engineRooms(root: string): string[] {
     .sort();
 }
 
+/**
+ * What the rooms' opening READMEs leave out: for each engine folder without a README.md, the
+ * folder; for each of its .ts files the README does not name (in backticks), `folder/file`.
+ */
+export function undescribedRoomFiles(root: string): string[] {
+  const gaps: string[] = [];
+  for (const room of engineRooms(root)) {
+    const readme = path.join(root, room, 'README.md');
+    if (!fs.existsSync(readme)) {
+      gaps.push(room);
+      continue;
+    }
+    const text = fs.readFileSync(readme, 'utf8');
+    for (const name of fs.readdirSync(path.join(root, room))) {
+      if (name.endsWith('.ts') && !text.includes(`\`${name}\``)) gaps.push(`${room}/${name}`);
+    }
+  }
+  return gaps;
+}
+
 if (require.main === module) {
   const root = path.resolve(__dirname, '..', '..', '..');
   const graph = readImportGraph(root);
