@@ -24,7 +24,8 @@ import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { SlabAllocator, type SlabRange, type SlabStats } from '../shared/slab.js';
+import { SlabAllocator } from '../shared/slab.js';
+import type { SlabRange, SlabStats } from '../shared/slab-layout.js';
 import { prng } from './seeded-random.js';
 
 const KiB = 1024;

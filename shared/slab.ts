@@ -9,7 +9,7 @@
  *
  * - **Slabs.** Requests up to {@link SlabAllocator.largeThreshold} (half a slab) are carved from
  *   slabs of `slabSize` bytes, created lazily. Free space inside slabs is a set of free extents kept
- *   in segregated free lists, one per power-of-two size class (an extent of `s` bytes sits in class
+ *   in segregated free lists (slab-extents.ts), one per power-of-two size class (an extent of `s` bytes sits in class
  *   `floor(log2(s))`), with a bit mask of the non-empty classes. An allocation looks at the first
  *   {@link MAX_SIZE_CLASS_SCAN} extents of its own class and takes the lowest-addressed one that fits
  *   (oldest slab first, then lowest offset); when none fits, the lowest-addressed of the first
@@ -36,160 +36,25 @@
  * Bookkeeping per live range is the frozen {@link SlabRange} object itself (five in-object fields)
  * plus one entry in a `Set` of live ranges; free extents (at most one per gap between live ranges)
  * cost one small object and two map entries each. `bench/slab.ts` measures it.
+ *
+ * This module owns the policy: capacity, slabs, large buffers, the spare and the live set. The free
+ * extents inside slabs are slab-extents.ts; the constants, the range handle, the option and stats
+ * shapes are slab-layout.ts.
  */
 import { invalidOption } from './errors.js';
-
-// ---------------------------------------------------------------------------------------------
-// Layout constants
-// ---------------------------------------------------------------------------------------------
-
-/** Default size of one slab: 4 MiB. Requests over half of it get a dedicated buffer. */
-export const DEFAULT_SLAB_SIZE = 4 * 1024 * 1024;
-
-/**
- * Default alignment of every range's offset and reserved size, in bytes. 8 lets a range be viewed
- * as any typed array up to `Float64Array`/`BigUint64Array`.
- */
-export const DEFAULT_ALIGNMENT = 8;
-
-/** Largest accepted alignment (one page). */
-export const MAX_ALIGNMENT = 4096;
-
-/** Largest accepted slab size: 1 GiB, so that every in-slab offset and size is a small integer. */
-export const MAX_SLAB_SIZE = 1024 * 1024 * 1024;
-
-/**
- * A request is "large" when its length exceeds `slabSize / LARGE_REQUEST_DIVISOR`; it then gets a
- * dedicated SharedArrayBuffer instead of slab space.
- */
-export const LARGE_REQUEST_DIVISOR = 2;
-
-/**
- * Number of power-of-two size classes for free extents: class `k` holds extents of
- * `[2^k, 2^(k+1))` bytes. 32 classes cover every size up to 2^32, more than {@link MAX_SLAB_SIZE},
- * and fit the non-empty-class bit mask in one 32-bit integer.
- */
-export const SIZE_CLASS_COUNT = 32;
-
-/**
- * How many extents of a size class an allocation inspects to pick the lowest-addressed fit. Bounds
- * the common path to O(1); measured, a full scan of the class packed no better. The rest of the own
- * class is scanned only when no larger class has an extent.
- */
-export const MAX_SIZE_CLASS_SCAN = 16;
-
-/** How many entirely free slabs are kept instead of released. */
-export const MAX_SPARE_SLABS = 1;
-
-/** Slab id carried by zero-length ranges: they own no memory. Real slab ids start at 1. */
-export const ZERO_LENGTH_SLAB_ID = 0 as SlabId;
-
-// ---------------------------------------------------------------------------------------------
-// Public types
-// ---------------------------------------------------------------------------------------------
-
-/** Identifies one slab or one dedicated large buffer of an allocator. */
-export type SlabId = number & { readonly __brand: 'SlabId' };
-
-/** A byte offset inside a slab's SharedArrayBuffer. */
-export type SlabOffset = number & { readonly __brand: 'SlabOffset' };
-
-/**
- * A range of bytes handed out by {@link SlabAllocator.allocate}. Immutable (frozen); its identity is
- * the handle: only the very object returned by `allocate` can be freed, once.
- *
- * It may be posted to a worker thread as is: `buffer` is shared, so the worker sees the same bytes.
- */
-export interface SlabRange {
-  /** The SharedArrayBuffer holding the bytes (a slab, or a dedicated buffer for a large range). */
-  readonly buffer: SharedArrayBuffer;
-  /** Where the range starts in `buffer`. A multiple of the allocator's alignment. */
-  readonly offset: SlabOffset;
-  /** Bytes requested. */
-  readonly length: number;
-  /** Bytes reserved for it: `length` rounded up to the alignment (0 for a zero-length range). */
-  readonly capacity: number;
-  /** The slab or large buffer it lives in; {@link ZERO_LENGTH_SLAB_ID} for a zero-length range. */
-  readonly slabId: SlabId;
-}
-
-/** Options of {@link SlabAllocator}, as given. */
-export interface SlabAllocatorOptions {
-  /**
-   * Most SharedArrayBuffer bytes the allocator may hold at once (slabs and large buffers).
-   * A non-negative integer.
-   */
-  capacityBytes: number;
-  /**
-   * Size of one slab in bytes: a multiple of `alignment`, at most {@link MAX_SLAB_SIZE}.
-   * @default 4 MiB ({@link DEFAULT_SLAB_SIZE})
-   */
-  slabSize?: number;
-  /**
-   * Alignment of every range's offset and reserved size: a power of two up to
-   * {@link MAX_ALIGNMENT}.
-   * @default 8 ({@link DEFAULT_ALIGNMENT})
-   */
-  alignment?: number;
-}
-
-/** Options of {@link SlabAllocator}, fully resolved. */
-export interface ResolvedSlabAllocatorOptions {
-  readonly capacityBytes: number;
-  readonly slabSize: number;
-  readonly alignment: number;
-}
-
-/** A snapshot of an allocator's memory use. */
-export interface SlabStats {
-  /** Current cap on `reservedBytes`. */
-  readonly capacityBytes: number;
-  /**
-   * SharedArrayBuffer bytes held: slabs (spare included) plus large buffers. What a level counts
-   * against its budget. May exceed `capacityBytes` only after `setCapacity` lowered it below usage.
-   */
-  readonly reservedBytes: number;
-  /** Sum of the `capacity` of live ranges. */
-  readonly allocatedBytes: number;
-  /** Live ranges, zero-length ones included. */
-  readonly liveRanges: number;
-  /** Slabs held, the spare included. */
-  readonly slabs: number;
-  /** Dedicated large buffers held (one per live large range). */
-  readonly largeBuffers: number;
-  /** Free bytes inside slabs. */
-  readonly freeBytes: number;
-  /** Largest single free extent inside a slab: the largest slab request served without growing. */
-  readonly largestFreeExtent: number;
-  /** `1 - largestFreeExtent / freeBytes`; 0 when `freeBytes` is 0. */
-  readonly fragmentation: number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Internal records
-// ---------------------------------------------------------------------------------------------
-
-interface FreeExtent {
-  readonly slab: Slab;
-  offset: number;
-  size: number;
-  sizeClass: number;
-  prev: FreeExtent | null;
-  next: FreeExtent | null;
-}
-
-interface Slab {
-  readonly kind: 'slab';
-  readonly id: SlabId;
-  readonly buffer: SharedArrayBuffer;
-  readonly size: number;
-  freeBytes: number;
-  liveCount: number;
-  /** Free extent starting at an offset. */
-  readonly freeByStart: Map<number, FreeExtent>;
-  /** Free extent ending at an offset (exclusive end). */
-  readonly freeByEnd: Map<number, FreeExtent>;
-}
+import { FreeExtents, type FreeExtent, type Slab } from './slab-extents.js';
+import {
+  isNonNegativeInteger,
+  LARGE_REQUEST_DIVISOR,
+  MAX_SPARE_SLABS,
+  resolveSlabAllocatorOptions,
+  ZERO_LENGTH_SLAB_ID,
+  type SlabAllocatorOptions,
+  type SlabId,
+  type SlabOffset,
+  type SlabRange,
+  type SlabStats,
+} from './slab-layout.js';
 
 interface LargeBuffer {
   readonly kind: 'large';
@@ -199,35 +64,6 @@ interface LargeBuffer {
 }
 
 type Owner = Slab | LargeBuffer;
-
-function isNonNegativeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/** Validates options and fills in defaults. Throws `StrataError` `EINVALIDOPTION`. */
-export function resolveSlabAllocatorOptions(options: SlabAllocatorOptions): ResolvedSlabAllocatorOptions {
-  const { capacityBytes, slabSize = DEFAULT_SLAB_SIZE, alignment = DEFAULT_ALIGNMENT } = options;
-  if (!isNonNegativeInteger(capacityBytes)) {
-    throw invalidOption('capacityBytes', 'a non-negative integer number of bytes', capacityBytes);
-  }
-  if (!isNonNegativeInteger(alignment) || alignment < 1 || alignment > MAX_ALIGNMENT || (alignment & (alignment - 1)) !== 0) {
-    throw invalidOption('alignment', `a power of two from 1 to ${MAX_ALIGNMENT}`, alignment);
-  }
-  if (!isNonNegativeInteger(slabSize) || slabSize < alignment || slabSize > MAX_SLAB_SIZE || slabSize % alignment !== 0) {
-    throw invalidOption('slabSize', `a multiple of alignment (${alignment}) from ${alignment} to ${MAX_SLAB_SIZE}`, slabSize);
-  }
-  return { capacityBytes, slabSize, alignment };
-}
-
-/** Size class of a free extent of `size` (≥ 1) bytes: `floor(log2(size))`. */
-function sizeClassOf(size: number): number {
-  return 31 - Math.clz32(size);
-}
-
-/** Address order across slabs: older slab first, then lower offset. */
-function isLowerAddress(a: FreeExtent, b: FreeExtent): boolean {
-  return a.slab.id < b.slab.id || (a.slab.id === b.slab.id && a.offset < b.offset);
-}
 
 function makeRange(buffer: SharedArrayBuffer, offset: number, length: number, capacity: number, slabId: SlabId): SlabRange {
   return Object.freeze({ buffer, offset: offset as SlabOffset, length, capacity, slabId });
@@ -247,10 +83,7 @@ export class SlabAllocator {
   /** Every live range, zero-length and large ones included: the authority for `free`. */
   readonly #live = new Set<SlabRange>();
   readonly #owners = new Map<SlabId, Owner>();
-  /** Head of each size class's free list. */
-  readonly #classHeads: (FreeExtent | null)[] = new Array<FreeExtent | null>(SIZE_CLASS_COUNT).fill(null);
-  /** Bit `k` set ⇔ size class `k` has at least one free extent. */
-  #nonEmptyClasses = 0;
+  readonly #free = new FreeExtents();
   /** Buffer of zero-length ranges; per allocator, so foreign ranges stay recognisable. */
   readonly #emptyBuffer = new SharedArrayBuffer(0);
 
@@ -315,7 +148,7 @@ export class SlabAllocator {
 
     // length ≤ slabSize / 2 ≤ 512 MiB: int32 arithmetic is exact.
     const rounded = (length + this.#alignMask) & ~this.#alignMask;
-    const extent = this.#findExtent(rounded) ?? this.#createSlab(rounded);
+    const extent = this.#free.find(rounded) ?? this.#createSlab(rounded);
     if (extent === null) return null;
     return this.#carve(extent, length, rounded);
   }
@@ -369,12 +202,7 @@ export class SlabAllocator {
   }
 
   stats(): SlabStats {
-    let largestFreeExtent = 0;
-    if (this.#nonEmptyClasses !== 0) {
-      for (let extent = this.#classHeads[sizeClassOf(this.#nonEmptyClasses)] ?? null; extent !== null; extent = extent.next) {
-        if (extent.size > largestFreeExtent) largestFreeExtent = extent.size;
-      }
-    }
+    const largestFreeExtent = this.#free.largest();
     const freeBytes = this.#slabFreeBytes;
     return {
       capacityBytes: this.#capacityBytes,
@@ -420,30 +248,6 @@ export class SlabAllocator {
     return range;
   }
 
-  /** A free extent of at least `size` bytes, or null. See the module comment for the policy. */
-  #findExtent(size: number): FreeExtent | null {
-    const sizeClass = sizeClassOf(size);
-    let best: FreeExtent | null = null;
-    let extent = this.#classHeads[sizeClass] ?? null;
-    for (let scanned = 0; extent !== null && scanned < MAX_SIZE_CLASS_SCAN; scanned++, extent = extent.next) {
-      if (extent.size >= size && (best === null || isLowerAddress(extent, best))) best = extent;
-    }
-    if (best !== null) return best;
-    // Classes above `sizeClass` hold extents of at least 2^(sizeClass+1) > size bytes: any fits.
-    const larger = this.#nonEmptyClasses & ~((2 << sizeClass) - 1);
-    if (larger !== 0) {
-      let candidate = this.#classHeads[31 - Math.clz32(larger & -larger)] ?? null;
-      for (let scanned = 0; candidate !== null && scanned < MAX_SIZE_CLASS_SCAN; scanned++, candidate = candidate.next) {
-        if (best === null || isLowerAddress(candidate, best)) best = candidate;
-      }
-      return best;
-    }
-    // Last resort: the rest of the own class, first fit.
-    for (; extent !== null; extent = extent.next) {
-      if (extent.size >= size) return extent;
-    }
-    return null;
-  }
 
   /** Creates a slab able to hold `minSize` bytes and returns its single free extent, or null. */
   #createSlab(minSize: number): FreeExtent | null {
@@ -468,30 +272,14 @@ export class SlabAllocator {
     this.#reservedBytes += size;
     this.#slabFreeBytes += size;
     this.#slabCount++;
-    const extent: FreeExtent = { slab, offset: 0, size, sizeClass: sizeClassOf(size), prev: null, next: null };
-    this.#linkExtent(extent);
-    return extent;
+    return this.#free.add(slab, 0, size);
   }
 
   /** Takes `rounded` bytes from the start of `extent`. */
   #carve(extent: FreeExtent, length: number, rounded: number): SlabRange {
     const slab = extent.slab;
     const offset = extent.offset;
-    if (extent.size === rounded) {
-      this.#unlinkExtent(extent);
-    } else {
-      // Shrink in place: the end (and its boundary-map entry) stays, the start moves.
-      slab.freeByStart.delete(offset);
-      extent.offset = offset + rounded;
-      extent.size -= rounded;
-      slab.freeByStart.set(extent.offset, extent);
-      const sizeClass = sizeClassOf(extent.size);
-      if (sizeClass !== extent.sizeClass) {
-        this.#removeFromClass(extent);
-        extent.sizeClass = sizeClass;
-        this.#pushToClass(extent);
-      }
-    }
+    this.#free.take(extent, rounded);
     slab.freeBytes -= rounded;
     slab.liveCount++;
     this.#slabFreeBytes -= rounded;
@@ -502,41 +290,9 @@ export class SlabAllocator {
     return range;
   }
 
-  /** Returns `[offset, offset + size)` of `slab` to its free space, coalescing with its neighbours. */
+  /** Returns `[offset, offset + size)` of `slab`; a slab left entirely free becomes the spare or is released. */
   #release(slab: Slab, offset: number, size: number): void {
-    let start = offset;
-    let end = offset + size;
-    const before = slab.freeByEnd.get(start);
-    const after = slab.freeByStart.get(end);
-    let extent: FreeExtent;
-    if (before !== undefined) {
-      // Grow the extent before us; reuse its object.
-      start = before.offset;
-      if (after !== undefined) {
-        end = after.offset + after.size;
-        this.#unlinkExtent(after);
-      }
-      slab.freeByEnd.delete(before.offset + before.size);
-      before.size = end - start;
-      slab.freeByEnd.set(end, before);
-      extent = before;
-    } else if (after !== undefined) {
-      end = after.offset + after.size;
-      slab.freeByStart.delete(after.offset);
-      after.offset = start;
-      after.size = end - start;
-      slab.freeByStart.set(start, after);
-      extent = after;
-    } else {
-      extent = { slab, offset: start, size, sizeClass: sizeClassOf(size), prev: null, next: null };
-      this.#linkExtent(extent);
-    }
-    const sizeClass = sizeClassOf(extent.size);
-    if (sizeClass !== extent.sizeClass) {
-      this.#removeFromClass(extent);
-      extent.sizeClass = sizeClass;
-      this.#pushToClass(extent);
-    }
+    this.#free.give(slab, offset, size);
     slab.freeBytes += size;
     slab.liveCount--;
     this.#slabFreeBytes += size;
@@ -554,7 +310,7 @@ export class SlabAllocator {
     if (slab.liveCount !== 0 || extent === undefined || extent.size !== slab.size) {
       throw new Error(`SlabAllocator: internal error, releasing slab ${slab.id} that is not entirely free`);
     }
-    this.#unlinkExtent(extent);
+    this.#free.remove(extent);
     this.#owners.delete(slab.id);
     this.#reservedBytes -= slab.size;
     this.#slabFreeBytes -= slab.size;
@@ -562,38 +318,6 @@ export class SlabAllocator {
     if (this.#spare === slab) this.#spare = null;
   }
 
-  #linkExtent(extent: FreeExtent): void {
-    extent.slab.freeByStart.set(extent.offset, extent);
-    extent.slab.freeByEnd.set(extent.offset + extent.size, extent);
-    this.#pushToClass(extent);
-  }
-
-  #unlinkExtent(extent: FreeExtent): void {
-    extent.slab.freeByStart.delete(extent.offset);
-    extent.slab.freeByEnd.delete(extent.offset + extent.size);
-    this.#removeFromClass(extent);
-  }
-
-  #pushToClass(extent: FreeExtent): void {
-    const head = this.#classHeads[extent.sizeClass] ?? null;
-    extent.prev = null;
-    extent.next = head;
-    if (head !== null) head.prev = extent;
-    this.#classHeads[extent.sizeClass] = extent;
-    this.#nonEmptyClasses |= 1 << extent.sizeClass;
-  }
-
-  #removeFromClass(extent: FreeExtent): void {
-    const { prev, next } = extent;
-    if (prev !== null) prev.next = next;
-    else {
-      this.#classHeads[extent.sizeClass] = next;
-      if (next === null) this.#nonEmptyClasses &= ~(1 << extent.sizeClass);
-    }
-    if (next !== null) next.prev = prev;
-    extent.prev = null;
-    extent.next = null;
-  }
 }
 
 /**

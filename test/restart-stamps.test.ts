@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { RACY_WINDOW_NS, STAT_TIME_TOLERANCE_MS } from '../engine/content/fingerprint.js';
-import { accessIfSameStats, decodeIndex, encodeIndex, type IndexRecord, type PlainStamp, type RootIndex } from '../engine/store/root-index.js';
+import { accessIfSameStats, type PlainStamp } from '../engine/store/columnar-root-index.js';
+import { decodeIndex, encodeIndex } from '../engine/store/root-index-codec.js';
+import type { IndexRecord, RootIndex } from '../engine/store/root-index-format.js';
 import { indexRecord } from './helpers/index-record.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 

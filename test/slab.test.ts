@@ -1,13 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
 import { isStrataError } from '../shared/errors.js';
-import {
-  DEFAULT_SLAB_SIZE,
-  SlabAllocator,
-  ZERO_LENGTH_SLAB_ID,
-  type SlabRange,
-  type SlabStats,
-} from '../shared/slab.js';
+import { SlabAllocator } from '../shared/slab.js';
+import { DEFAULT_SLAB_SIZE, ZERO_LENGTH_SLAB_ID, type SlabRange, type SlabStats } from '../shared/slab-layout.js';
 import { prng } from '../bench/seeded-random.js';
 
 const KiB = 1024;

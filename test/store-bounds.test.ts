@@ -5,7 +5,8 @@ import { enforceBounds, scanStore, storeBytes } from '../engine/store/bounds.js'
 import { prepareCacheDir } from '../engine/store/cache-dir.js';
 import { FileLock } from '../engine/store/lock.js';
 import { PackReader, PackWriter, type PackLocation } from '../engine/store/packs.js';
-import { INDEX_FORMAT_VERSION, RootIndexFile } from '../engine/store/root-index.js';
+import { RootIndexFile } from '../engine/store/root-index.js';
+import { INDEX_FORMAT_VERSION } from '../engine/store/root-index-format.js';
 import { encodeEntry } from '../shared/entry-format.js';
 
 const DAY_MS = 86_400_000;

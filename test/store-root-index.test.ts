@@ -4,7 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DiskStore } from '../engine/store/disk-store.js';
 import type { PackLocation } from '../engine/store/packs.js';
-import { decodeIndex, encodeIndex, indexIdFor, INDEX_FORMAT_VERSION, isRootRelativePath, RootIndexFile, type IndexRecord } from '../engine/store/root-index.js';
+import { indexIdFor, RootIndexFile } from '../engine/store/root-index.js';
+import { decodeIndex, encodeIndex } from '../engine/store/root-index-codec.js';
+import { INDEX_FORMAT_VERSION, type IndexRecord } from '../engine/store/root-index-format.js';
+import { isRootRelativePath } from '../engine/store/root-index-validation.js';
 import { encodeEntry } from '../shared/entry-format.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
 

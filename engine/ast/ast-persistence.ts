@@ -19,7 +19,8 @@ import type { ResolvedOptions } from '../config/options.js';
 import { lastRunFileFor, patternsFileFor, resultsFileFor } from '../store/layout.js';
 import { DiskStore } from '../store/disk-store.js';
 import type { PackLocation } from '../store/packs.js';
-import { accessIfSameStamp, accessIfSameStats, keyLocations, type IndexRecord, type RootIndex } from '../store/root-index.js';
+import { accessIfSameStamp, accessIfSameStats, keyLocations } from '../store/columnar-root-index.js';
+import type { IndexRecord, RootIndex } from '../store/root-index-format.js';
 
 /**
  * Entries are written as a pack (one fsync, in the background) once this many bytes are waiting.

@@ -22,13 +22,15 @@ import { scanStore } from '../store/bounds.js';
 import { CACHE_DIR_ENV, DEFAULT_CACHE_SUBDIR, userCacheDirFor } from '../store/cache-dir.js';
 import { hasMarker, INDEX_SUFFIX, INDEXES_DIR } from '../store/layout.js';
 import { decodePlainData } from '../../shared/safe-msgpack.js';
-import { decodeIndex, INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexIdFor, indexVersionOf } from '../store/root-index.js';
+import { indexIdFor } from '../store/root-index.js';
+import { decodeIndex } from '../store/root-index-codec.js';
+import { INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexVersionOf } from '../store/root-index-format.js';
 import { REPORT_SCHEMA_VERSION, type StopReason } from '../warming/warm-report.js';
 import { commonOptions, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { formatBytes, printJson } from './output.js';
 
-/** Record count of an index: u32 at this offset of its header (root-index.ts, "File"). */
+/** Record count of an index: u32 at this offset of its header (root-index-format.ts). */
 const INDEX_COUNT_OFFSET = 20;
 /** The results file's header (results-file.ts): magic 'SRES', version, XXH64 of the body. */
 const RESULTS_MAGIC = 0x53455253;

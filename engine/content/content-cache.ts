@@ -8,7 +8,8 @@
  * grow until it is back under. A pinned entry (a view handed out, or content a worker is reading)
  * is never evicted and its range never reused until unpinned.
  */
-import { SlabAllocator, type SlabRange } from '../../shared/slab.js';
+import { SlabAllocator } from '../../shared/slab.js';
+import type { SlabRange } from '../../shared/slab-layout.js';
 import type { Fingerprint } from './fingerprint.js';
 import { SlotLru } from '../lru/slot-lru.js';
 import { LevelCounters, type LevelSnapshot } from '../level-counters.js';

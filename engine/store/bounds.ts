@@ -24,7 +24,7 @@ import { ENTRY_FORMAT_VERSION } from '../../shared/entry-format.js';
 import { CORRUPT_SUFFIX, INDEX_SUFFIX, INDEXES_DIR, isMissing, PACKS_DIR, STORE_LOCK_NAME, TEMP_SUFFIX, unlinkIfPresent, openIfPresent } from './layout.js';
 import { FileLock } from './lock.js';
 import { isPackName, PACK_FORMAT_VERSION, readPackVersion } from './packs.js';
-import { INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexVersionOf } from './root-index.js';
+import { INDEX_FORMAT_VERSION, INDEX_HEADER_BYTES, indexVersionOf } from './root-index-format.js';
 
 /** A `*.tmp` file younger than this may belong to a writer still running. @default 1 h */
 export const DEFAULT_TEMP_GRACE_MS = 60 * 60_000;

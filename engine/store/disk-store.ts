@@ -20,7 +20,8 @@ import { prepareCacheDir, resolveCacheDir, type CacheDirSource } from './cache-d
 import { INDEXES_DIR, isMissing, MARKER_FILE, PACKS_DIR, STORE_LOCK_NAME } from './layout.js';
 import { FileLock } from './lock.js';
 import { PackReader, PackWriter, type PackLocation, type PackRead } from './packs.js';
-import { indexIdFor, RootIndexFile, rootPathRelativeTo, type IndexLoad, type IndexLoadStatus, type IndexRecord, type RootIndex } from './root-index.js';
+import { indexIdFor, RootIndexFile, rootPathRelativeTo, type IndexLoad, type IndexLoadStatus } from './root-index.js';
+import type { IndexRecord, RootIndex } from './root-index-format.js';
 
 /** How long an index save waits for the store lock before writing anyway (the write is atomic). */
 const INDEX_LOCK_WAIT_MS = 2_000;

@@ -1,4 +1,4 @@
-import type { IndexRecord } from '../../engine/store/root-index.js';
+import type { IndexRecord } from '../../engine/store/root-index-format.js';
 
 /** A well-formed index record for file `i` (distinct size, mtime, inode, hash, key and location per `i`). */
 export function indexRecord(i: number, overrides: Partial<IndexRecord> = {}): IndexRecord {
