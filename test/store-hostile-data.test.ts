@@ -7,6 +7,7 @@ import { decodeIndex, encodeIndex, INDEX_FORMAT_VERSION, INDEX_MAGIC, RootIndexF
 import { assertPlainMessagePack, decodePlainData, encodePlainData } from '../shared/safe-msgpack.js';
 import { decodeEntry, ENTRY_MAGIC } from '../shared/entry-format.js';
 import { xxh64 } from '../native-bindings/hash.js';
+import { expectCorrupt } from './helpers/strata-errors.js';
 
 const PREFIX = 'hostile-test';
 
@@ -34,10 +35,6 @@ class Gadget {
   }
 }
 addExtension({ Class: Gadget, type: 0x30, pack: () => Buffer.of(1), unpack: () => new Gadget() });
-
-function expectCorrupt(action: () => unknown): void {
-  expect(action).toThrow(expect.objectContaining({ code: 'ECORRUPT' }));
-}
 
 const globals = globalThis as { pwned?: unknown };
 
