@@ -15,7 +15,7 @@ import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOp
 import { ContentAccess, type ContentView } from './content/content-access.js';
 import { ContentCache } from './content/content-cache.js';
 import { ContentReader } from './content/content-reader.js';
-import { isSourceFile } from './discovery/discovery.js';
+import { isSourceFile } from './discovery/source-files.js';
 import type { DependencyService, DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
 import type { ModuleResolver } from './graph/module-resolver.js';
 import { emptyLevel, type LevelName, type LevelSnapshot } from './level-counters.js';
