@@ -15,7 +15,7 @@ import { resolveOptions, type OptionSources, type ResolvedOptions, type StrataOp
 import { ContentAccess, type ContentView } from './content/content-access.js';
 import { ContentCache } from './content/content-cache.js';
 import { ContentReader } from './content/content-reader.js';
-import { isSourceFile } from './discovery/discovery.js';
+import { isSourceFile } from './discovery/source-files.js';
 import type { DependenciesAnswer, DependentsAnswer, TransitiveDependentsAnswer } from './graph/deps-service.js';
 import { GraphAccess } from './graph/graph-access.js';
 import type { LevelName, LevelSnapshot } from './level-counters.js';

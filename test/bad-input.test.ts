@@ -7,8 +7,8 @@ import { BATCH_MAX_FILES, MAX_BATCHES_PER_WORKER } from '../engine/warming/warm.
 import { generateMonorepo } from '../bench/corpus.js';
 import { CLI, makeTree } from './helpers/temp-tree.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
+import { isolated } from './helpers/engines.js';
 
-const isolated = { env: {}, readConfigFile: false } as const;
 const MiB = 1024 * 1024;
 /** Files of the load test: 20,000 in `npm test`, 100,000 in the soak (STRATA_SOAK_FILES). */
 const LOAD_FILES = envCount('STRATA_SOAK_FILES', 20_000);

@@ -1,10 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
-
-function strata(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { runStrata } from './helpers/cli.js';
+import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 describe('strata warm (CLI)', () => {
   let tree: TempTree;
@@ -24,7 +19,7 @@ describe('strata warm (CLI)', () => {
   afterAll(() => tree.remove());
 
   it('prints one JSON object with the contract fields and the invariant', () => {
-    const { status, stdout } = strata(['warm', tree.root, '--json']);
+    const { status, stdout } = runStrata(['warm', tree.root, '--json']);
     expect(status).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown> & { levels: Record<string, unknown>; failed: unknown[]; skipped: unknown[] };
     expect(report).toMatchObject({ schemaVersion: 1, files: 6, parsed: 5, fromCache: 0, parseErrors: 1, stoppedBy: null });
@@ -37,13 +32,13 @@ describe('strata warm (CLI)', () => {
   });
 
   it('takes the root from --root and walks node_modules only with --include node_modules', () => {
-    const plain = JSON.parse(strata(['warm', '--root', tree.root, '--json']).stdout) as { files: number };
-    const included = JSON.parse(strata(['warm', tree.root, '--include', 'node_modules', '--json']).stdout) as { files: number };
+    const plain = JSON.parse(runStrata(['warm', '--root', tree.root, '--json']).stdout) as { files: number };
+    const included = JSON.parse(runStrata(['warm', tree.root, '--include', 'node_modules', '--json']).stdout) as { files: number };
     expect(included.files).toBe(plain.files + 1);
   });
 
   it('prints a human summary on stderr without --json', () => {
-    const { status, stdout, stderr } = strata(['warm', tree.root]);
+    const { status, stdout, stderr } = runStrata(['warm', tree.root]);
     expect(status).toBe(0);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/warmed 6 files/);
@@ -57,7 +52,7 @@ describe('strata warm (CLI)', () => {
     [['warm', '--budget', 'huge'], 'budget', 'profile, auto'],
     [['warm', '--include', 'vendor'], '--include', 'node_modules'],
   ])('exits 2 on %j, naming the option and its accepted values', (args, option, accepted) => {
-    const { status, stderr, stdout } = strata([...args, tree.root]);
+    const { status, stderr, stdout } = runStrata([...args, tree.root]);
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain(option);
@@ -65,21 +60,21 @@ describe('strata warm (CLI)', () => {
   });
 
   it('exits 2 on an unknown option or command', () => {
-    expect(strata(['warm', '--frobnicate']).status).toBe(2);
-    expect(strata(['frobnicate']).status).toBe(2);
+    expect(runStrata(['warm', '--frobnicate']).status).toBe(2);
+    expect(runStrata(['frobnicate']).status).toBe(2);
   });
 
   it('refuses an invalid STRATA_* variable with exit 2', () => {
-    const { status, stderr } = strata(['warm', tree.root, '--json'], { STRATA_WORKERS: 'many' });
+    const { status, stderr } = runStrata(['warm', tree.root, '--json'], { env: { STRATA_WORKERS: 'many' } });
     expect(status).toBe(2);
     expect(stderr).toContain('workers');
   });
 
   it('prints its version and help', () => {
-    const version = strata(['--version']);
+    const version = runStrata(['--version']);
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    const help = strata(['warm', '--help']);
+    const help = runStrata(['warm', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--memory-limit');
   });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import type { WarmReport } from '../engine/warming/warm-report.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+import { gitIn } from './helpers/git.js';
 
 const CHAIN = {
   'src/a.ts': "import { b } from './b';\nimport 'node:fs';\nexport const a = b;\n",
@@ -59,10 +60,7 @@ describe('strata warm --changed', () => {
   it('warms what git reports as changed or untracked, and the whole tree outside a checkout', () => {
     const tree = makeTree(CHAIN);
     try {
-      const git = (...args: string[]): void => {
-        const result = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: tree.root, encoding: 'utf8' });
-        if (result.status !== 0) throw new Error(result.stderr);
-      };
+      const git = gitIn(tree.root);
       const warm = (...args: string[]): WarmReport => {
         const result = spawnSync(process.execPath, [CLI, 'warm', tree.root, '--json', '--no-persist', ...args], { encoding: 'utf8', cwd: tree.root });
         expect(result.status).toBe(0);

@@ -1,18 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
-
-/** Runs the real `strata deps` in a child process from `cwd`. */
-function strata(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function json(args: string[], cwd: string): Record<string, unknown> {
-  const { status, stdout, stderr } = strata([...args, '--json'], cwd);
-  expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
+import { runStrata, strataJson } from './helpers/cli.js';
+import { makeTree, type TempTree } from './helpers/temp-tree.js';
 
 describe('strata deps (CLI)', () => {
   let tree: TempTree;
@@ -29,7 +17,7 @@ describe('strata deps (CLI)', () => {
   afterAll(() => tree.remove());
 
   it("prints a file's dependencies, FILE taken relative to the current directory", () => {
-    const answer = json(['deps', 'a.ts', '--root', tree.root], path.join(tree.root, 'src'));
+    const answer = strataJson(['deps', 'a.ts', '--root', tree.root], path.join(tree.root, 'src'));
     expect(answer).toEqual({
       schemaVersion: 1,
       file: 'src/a.ts',
@@ -43,8 +31,8 @@ describe('strata deps (CLI)', () => {
   });
 
   it('prints direct dependents with --reverse, and a flat list with depths with --depth, through a cycle', () => {
-    expect(json(['deps', 'src/b.ts', '--reverse'], tree.root)).toEqual({ schemaVersion: 1, file: 'src/b.ts', dependents: [{ path: 'src/a.ts', specifier: './b.js', kind: 'import' }] });
-    const deep = json(['deps', 'src/b.ts', '--reverse', '--depth', '5'], tree.root) as { dependents: { path: string; depth: number }[]; depth: number; schemaVersion: number };
+    expect(strataJson(['deps', 'src/b.ts', '--reverse'], tree.root)).toEqual({ schemaVersion: 1, file: 'src/b.ts', dependents: [{ path: 'src/a.ts', specifier: './b.js', kind: 'import' }] });
+    const deep = strataJson(['deps', 'src/b.ts', '--reverse', '--depth', '5'], tree.root) as { dependents: { path: string; depth: number }[]; depth: number; schemaVersion: number };
     expect(deep.schemaVersion).toBe(1);
     expect(deep.depth).toBe(5);
     expect(deep.dependents.map((d) => [d.path, d.depth])).toEqual([
@@ -54,7 +42,7 @@ describe('strata deps (CLI)', () => {
   });
 
   it('prints the whole graph without FILE: a key for every source file, sorted, in-root targets only', () => {
-    const graph = json(['deps', '--root', tree.root], path.dirname(tree.root));
+    const graph = strataJson(['deps', '--root', tree.root], path.dirname(tree.root));
     expect(graph).toEqual({
       schemaVersion: 1,
       root: tree.root,
@@ -64,7 +52,7 @@ describe('strata deps (CLI)', () => {
   });
 
   it('prints a readable listing on stdout without --json', () => {
-    const { status, stdout } = strata(['deps', 'src/a.ts'], tree.root);
+    const { status, stdout } = runStrata(['deps', 'src/a.ts'], { cwd: tree.root });
     expect(status).toBe(0);
     expect(stdout).toMatch(/^src\/a\.ts: 3 dependencies \(tsconfig\.json\)/);
     expect(stdout).toMatch(/\.\/b\.js\s+→ src\/b\.ts/);
@@ -79,7 +67,7 @@ describe('strata deps (CLI)', () => {
     [['deps', 'README.md'], /not a source file/],
     [['deps', '../elsewhere.ts'], /not inside the root/],
   ])('exits 2 on %j', (args, message) => {
-    const { status, stderr, stdout } = strata(args, tree.root);
+    const { status, stderr, stdout } = runStrata(args, { cwd: tree.root });
     expect(status).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(message);

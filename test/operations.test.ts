@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { CLI, makeTree } from './helpers/temp-tree.js';
-
-const isolated = { env: {}, readConfigFile: false } as const;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from './helpers/sleep.js';
+import { isolated } from './helpers/engines.js';
 
 describe('operating a long-running engine', () => {
   it('revalidates cached content periodically, dropping what changed on disk', async () => {

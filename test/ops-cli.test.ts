@@ -1,44 +1,20 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { diagnose } from '../engine/ops/diagnostics.js';
 import { emptyLevel } from '../engine/level-counters.js';
 import { resolveOptions } from '../engine/config/options.js';
-import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+import { runStrata, strataJson } from './helpers/cli.js';
+import { makeTree, type TempTree } from './helpers/temp-tree.js';
+import { isolated } from './helpers/engines.js';
+import { flipPackBytes } from './helpers/pack-files.js';
 
-/** Runs the real `strata stats` / `strata doctor` in a fresh child process. */
-type Command = 'stats' | 'doctor';
-
-function strata(args: [Command, ...string[]], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function json(args: [Command, ...string[]], cwd: string, status = 0): Record<string, any> {
-  const result = strata([...args, '--json'], cwd);
-  expect({ status: result.status, stderr: result.stderr }).toEqual({ status, stderr: '' });
-  return JSON.parse(result.stdout) as Record<string, any>;
-}
-
-const isolated = { env: {}, readConfigFile: false } as const;
 const SOURCES = { 'a.ts': "import { b } from './b';\nexport const a = b;\n", 'b.ts': 'export const b = 2;\n', 'c.ts': 'export const c = 3;\n' };
 
 async function persistedWarm(root: string): Promise<void> {
   const engine = createEngine({ root, executor: 'in-thread' }, isolated);
   await engine.warm();
   await engine.close();
-}
-
-function flipPackBytes(root: string): void {
-  const packs = path.join(root, 'node_modules/.cache/strata/packs');
-  for (const name of fs.readdirSync(packs)) {
-    const file = path.join(packs, name);
-    const bytes = fs.readFileSync(file);
-    const middle = bytes.length >> 1;
-    bytes[middle] = bytes[middle]! ^ 0xff;
-    fs.writeFileSync(file, bytes);
-  }
 }
 
 describe('strata stats (CLI)', () => {
@@ -49,7 +25,7 @@ describe('strata stats (CLI)', () => {
   afterEach(() => tree.remove());
 
   it('says there is no cache directory, with cacheDir null, and exits 0', () => {
-    const answer = json(['stats', tree.root], tree.root);
+    const answer = strataJson(['stats', tree.root], tree.root);
     expect(answer).toMatchObject({ schemaVersion: 1, root: tree.root, cacheDir: null, lastRun: null });
     expect(answer.message).toMatch(/no cache directory/);
     expect(fs.existsSync(path.join(tree.root, 'node_modules'))).toBe(false); // created nothing
@@ -57,7 +33,7 @@ describe('strata stats (CLI)', () => {
 
   it("reads entries and bytes per level and the last run's counters in a fresh process", async () => {
     await persistedWarm(tree.root);
-    const answer = json(['stats', '--root', tree.root], tree.root);
+    const answer = strataJson(['stats', '--root', tree.root], tree.root);
     expect(answer.cacheDir).toBe(path.join(tree.root, 'node_modules/.cache/strata'));
     expect(answer.levels.ast.entries).toBe(3);
     expect(answer.levels.ast.bytes).toBeGreaterThan(0);
@@ -72,7 +48,7 @@ describe('strata stats (CLI)', () => {
 
   it('prints a readable table without --json', async () => {
     await persistedWarm(tree.root);
-    const { status, stdout } = strata(['stats', tree.root], tree.root);
+    const { status, stdout } = runStrata(['stats', tree.root], { cwd: tree.root });
     expect(status).toBe(0);
     expect(stdout).toMatch(/level\s+entries\s+bytes/);
     expect(stdout).toMatch(/^\s+ast\s+3\s/m);
@@ -89,7 +65,7 @@ describe('strata doctor (CLI)', () => {
 
   it('finds nothing wrong on a consistent cache, and --strict exits 0', async () => {
     await persistedWarm(tree.root);
-    const answer = json(['doctor', tree.root, '--strict'], tree.root);
+    const answer = strataJson(['doctor', tree.root, '--strict'], tree.root);
     expect(answer).toMatchObject({ schemaVersion: 1, root: tree.root, problems: 0, repaired: 0, alerts: [] });
     expect(answer.findings.filter((finding: { severity: string }) => finding.severity === 'problem')).toEqual([]);
   });
@@ -98,27 +74,27 @@ describe('strata doctor (CLI)', () => {
     await persistedWarm(tree.root);
     fs.unlinkSync(path.join(tree.root, 'c.ts'));
     flipPackBytes(tree.root);
-    const answer = json(['doctor', tree.root], tree.root);
+    const answer = strataJson(['doctor', tree.root], tree.root);
     expect(answer.findings).toEqual(expect.arrayContaining([expect.objectContaining({ category: 'consistency', level: 'ast', path: 'c.ts', problem: 'deleted-file', repaired: false })]));
     expect(answer.findings.filter((finding: { problem: string }) => finding.problem === 'corrupt-entry')).toHaveLength(1);
     expect(answer.problems).toBe(2);
     expect(answer.recommendations.join('\n')).toMatch(/--repair/);
-    expect(strata(['doctor', tree.root, '--strict'], tree.root).status).toBe(1);
+    expect(runStrata(['doctor', tree.root, '--strict'], { cwd: tree.root }).status).toBe(1);
   });
 
   it('repairs the inconsistency with --repair, after which the cache is consistent', async () => {
     await persistedWarm(tree.root);
     fs.unlinkSync(path.join(tree.root, 'c.ts'));
-    const repaired = json(['doctor', tree.root, '--repair', '--strict'], tree.root);
+    const repaired = strataJson(['doctor', tree.root, '--repair', '--strict'], tree.root);
     expect(repaired).toMatchObject({ repaired: 1, problems: 0 });
     expect(repaired.findings).toEqual([expect.objectContaining({ path: 'c.ts', problem: 'deleted-file', repaired: true })]);
-    expect(json(['doctor', tree.root, '--strict'], tree.root)).toMatchObject({ problems: 0, findings: [] });
+    expect(strataJson(['doctor', tree.root, '--strict'], tree.root)).toMatchObject({ problems: 0, findings: [] });
   });
 
   it('prints findings and recommendations for a person without --json', async () => {
     await persistedWarm(tree.root);
     fs.unlinkSync(path.join(tree.root, 'c.ts'));
-    const { status, stdout } = strata(['doctor', tree.root], tree.root);
+    const { status, stdout } = runStrata(['doctor', tree.root], { cwd: tree.root });
     expect(status).toBe(0);
     expect(stdout).toMatch(/1 problem/);
     expect(stdout).toMatch(/problem: ast: c\.ts: deleted-file/);

@@ -2,8 +2,8 @@ import { register } from 'prom-client';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { prometheusText, servePrometheus } from '../engine/ops/prometheus.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
+import { isolated } from './helpers/engines.js';
 
-const isolated = { env: {}, readConfigFile: false } as const;
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\]*")*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
 
 /** name{labels} → value, failing on any line that is neither a comment nor a valid sample. */

@@ -1,20 +1,16 @@
 import * as path from 'node:path';
-import { isStrataError, StrataError } from '../shared/errors.js';
+import type { StrataError } from '../shared/errors.js';
 import { envNameOf, PROFILES, resolveOptions, type StrataOptions } from '../engine/config/options.js';
+import { isolated as isolatedSources } from './helpers/engines.js';
+import { refusal } from './helpers/strata-errors.js';
 import { makeTree } from './helpers/temp-tree.js';
 
 const MiB = 1024 * 1024;
 const machine = { cores: 2, totalMemoryBytes: 16 * 1024 * MiB };
-const isolated = { env: {}, readConfigFile: false, machine } as const;
+const isolated = { ...isolatedSources, machine } as const;
 
-function refusal(given: StrataOptions, sources: Parameters<typeof resolveOptions>[1] = isolated): StrataError {
-  try {
-    resolveOptions(given, sources);
-  } catch (error) {
-    if (isStrataError(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(given)} to be refused`);
+function refused(given: StrataOptions, sources: Parameters<typeof resolveOptions>[1] = isolated): StrataError {
+  return refusal(() => resolveOptions(given, sources), `expected ${JSON.stringify(given)} to be refused`);
 }
 
 describe('resolveOptions', () => {
@@ -127,7 +123,7 @@ describe('resolveOptions', () => {
     ['colour', { colour: 'red' } as never, 'one of the known options'],
   ];
   it.each(invalid)('refuses an invalid %s, naming it and what it accepts', (option, given, accepted) => {
-    const error = refusal(given);
+    const error = refused(given);
     expect(error.code).toBe('EINVALIDOPTION');
     expect(error.path).toBe(option);
     expect(error.message).toContain(`"${option}"`);
@@ -135,7 +131,7 @@ describe('resolveOptions', () => {
   });
 
   it('refuses an invalid value from the environment, naming the option', () => {
-    const error = refusal({}, { ...isolated, env: { STRATA_WORKERS: 'zero' } });
+    const error = refused({}, { ...isolated, env: { STRATA_WORKERS: 'zero' } });
     expect(error.path).toBe('workers');
   });
 });

@@ -13,6 +13,7 @@ import { parseSource, type ParsedSource } from '../workers/parse-source.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
 import { prng } from '../bench/seeded-random.js';
 import { WRITER_KEY_PREFIX } from './helpers/background-writer.js';
+import { sleep } from './helpers/sleep.js';
 
 /** Writers killed mid-write: a handful in `npm test`, hundreds in the soak (STRATA_SOAK_KILLS). */
 const KILLS = envCount('STRATA_SOAK_KILLS', 6);
@@ -155,7 +156,7 @@ describe('pack writes in the background', () => {
         child.stdout.on('data', () => resolve());
         child.on('exit', (code) => reject(new Error(`the writer exited (${String(code)}) before its first save`)));
       });
-      await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 600)));
+      await sleep(Math.floor(random() * 600));
       child.kill('SIGKILL');
       await exited;
       const { persistence } = AstPersistence.open(options, WRITER_KEY_PREFIX, {});

@@ -2,12 +2,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
+import type { Engine, EngineOptions } from '../engine/engine.js';
 import type { WarmReport } from '../engine/warming/warm-report.js';
 import { RACY_WINDOW_NS } from '../engine/content/fingerprint.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
 import { prng } from '../bench/seeded-random.js';
+import { sleep } from './helpers/sleep.js';
+import { OpenEngines } from './helpers/engines.js';
 
 /** Processes killed mid-warm: a handful in `npm test`, hundreds in the soak (STRATA_SOAK_KILLS). */
 const KILLS = envCount('STRATA_SOAK_KILLS', 4);
@@ -20,7 +22,6 @@ const SOURCES = {
   'src/e.cjs': 'module.exports = 5;\n',
 };
 
-const isolated = { env: {}, readConfigFile: false } as const;
 
 function cacheDirOf(root: string): string {
   return path.join(root, 'node_modules', '.cache', 'strata');
@@ -33,12 +34,8 @@ function packFiles(root: string): string[] {
 
 describe('L2 persistence', () => {
   let tree: TempTree;
-  const engines: Engine[] = [];
-  const open = (options: EngineOptions = {}, root = tree.root): Engine => {
-    const engine = createEngine({ root, workers: 1, ...options }, isolated);
-    engines.push(engine);
-    return engine;
-  };
+  const engines = new OpenEngines();
+  const open = (options: EngineOptions = {}, root = tree.root): Engine => engines.open({ root, workers: 1, ...options });
   const warmOnce = async (options: EngineOptions = {}, root = tree.root): Promise<WarmReport> => {
     const engine = open(options, root);
     const report = await engine.warm();
@@ -50,7 +47,7 @@ describe('L2 persistence', () => {
     tree = makeTree(SOURCES);
   });
   afterEach(async () => {
-    for (const engine of engines.splice(0)) await engine.close();
+    await engines.closeAll();
     tree.remove();
   });
 
@@ -66,7 +63,7 @@ describe('L2 persistence', () => {
     // Same text, so one AST key: the copy is answered from memory while b's entry is still pending.
     tree.write('src/copy-of-b.ts', SOURCES['src/b.ts']);
     // A file changed within RACY_WINDOW_NS of its stat is re-read on purpose: let the window pass.
-    await new Promise((resolve) => setTimeout(resolve, Number(RACY_WINDOW_NS / 1_000_000n) + 100));
+    await sleep(Number(RACY_WINDOW_NS / 1_000_000n) + 100);
     const engine = open();
     await engine.ast('src/b.ts');
     expect(await engine.warm()).toMatchObject({ files: 6, parsed: 4, fromMemory: 2 });
@@ -162,7 +159,7 @@ describe('L2 persistence', () => {
       }
       const child = spawn(process.execPath, [CLI, 'warm', tree.root, '--json', '--workers', '1'], { stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('exit', resolve));
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 1000)));
+      await sleep(100 + Math.floor(random() * 1000));
       child.kill('SIGKILL');
       await exited;
       // No entry that reads as valid but is not: the index loads and every record it holds verifies.

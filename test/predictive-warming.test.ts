@@ -6,6 +6,8 @@ import type { EntryWarmSource } from '../engine/warming/entry-warming.js';
 import type { WarmReport } from '../engine/warming/warm-report.js';
 import { warmEntriesThenPredicted } from '../engine/warming/predicted-warm.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+import { gitIn } from './helpers/git.js';
+import { isolated, OpenEngines } from './helpers/engines.js';
 
 /** An analyzer's program: main imports a, a imports b, b imports c; side.ts is only read now and then. */
 const SOURCES = {
@@ -17,7 +19,6 @@ const SOURCES = {
   'src/unused.ts': 'export const unused = 3;\n',
 };
 const VISIT = ['src/main.ts', 'src/a.ts', 'src/b.ts', 'src/c.ts'];
-const isolated = { env: {}, readConfigFile: false } as const;
 
 function patternFiles(cacheDir: string): string[] {
   const dir = path.join(cacheDir, 'patterns');
@@ -27,12 +28,8 @@ function patternFiles(cacheDir: string): string[] {
 describe('predictive warming', () => {
   let tree: TempTree;
   let cacheDir: string;
-  const engines: Engine[] = [];
-  const open = (options: EngineOptions = {}): Engine => {
-    const engine = createEngine({ root: tree.root, cacheDir, executor: 'in-thread', ...options }, isolated);
-    engines.push(engine);
-    return engine;
-  };
+  const engines = new OpenEngines();
+  const open = (options: EngineOptions = {}): Engine => engines.open({ root: tree.root, cacheDir, executor: 'in-thread', ...options });
   /** One analyzer run: visits the program in import order, twice, and closes (saving what it learned). */
   const analyzerRun = async (options: EngineOptions = {}): Promise<void> => {
     const engine = open(options);
@@ -50,7 +47,7 @@ describe('predictive warming', () => {
     cacheDir = path.join(tree.root, '.strata-cache');
   });
   afterEach(async () => {
-    for (const engine of engines.splice(0)) await engine.close();
+    await engines.closeAll();
     tree.remove();
   });
 
@@ -165,10 +162,7 @@ describe('startup warming order (CI: changed files first, learned files after)',
   it('strata warm --changed --profile ci warms the changed files, then what earlier runs learned', async () => {
     const tree = makeTree(SOURCES);
     try {
-      const git = (...args: string[]): void => {
-        const result = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: tree.root, encoding: 'utf8' });
-        if (result.status !== 0) throw new Error(result.stderr);
-      };
+      const git = gitIn(tree.root);
       fs.writeFileSync(path.join(tree.root, '.gitignore'), 'node_modules\n');
       git('init', '-q');
       git('add', '.');

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
+import { sleep } from './helpers/sleep.js';
 
 const DURATION_MS = envCount('STRATA_SOAK_CONCURRENCY_MS', 3_000);
 const ENGINE = path.join(__dirname, '..', 'engine', 'engine.js');
@@ -69,7 +70,7 @@ describe('processes sharing one cache directory', () => {
     let clears = 0;
     const end = Date.now() + DURATION_MS;
     while (Date.now() < end) {
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await sleep(150);
       const clear = spawnSync(process.execPath, [CLI, 'clear', tree.root, '--json'], { encoding: 'utf8' });
       expect(clear.stderr).toBe('');
       expect(clear.status).toBe(0);

@@ -19,8 +19,8 @@ import { parseSource } from '../workers/parse-source.js';
 import { prng } from '../bench/seeded-random.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 import { recordReliability } from '../bench/reliability-counts.js';
+import { isolated } from './helpers/engines.js';
 
-const isolated = { env: {}, readConfigFile: false } as const;
 const ANALYZER = { id: 'corruption', version: 1 } as const;
 const SOURCES: Record<string, string> = {
   'src/a.ts': "import { b } from './b';\nexport const a = b + 1;\n",

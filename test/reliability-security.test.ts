@@ -13,8 +13,8 @@ import { FileLock } from '../engine/store/lock.js';
 import { STORE_LOCK_NAME } from '../engine/store/layout.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
 import { recordReliability } from '../bench/reliability-counts.js';
+import { isolated } from './helpers/engines.js';
 
-const isolated = { env: {}, readConfigFile: false } as const;
 const HOSTILE_PATHS = ['../../x.ts', '../outside.ts', 'src/../../x.ts', '/etc/passwd', '..', ''];
 
 function listTree(dir: string): { file: string; mode: number; isDir: boolean }[] {

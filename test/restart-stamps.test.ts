@@ -12,6 +12,7 @@ import { decodeIndex, encodeIndex } from '../engine/store/root-index-codec.js';
 import type { IndexRecord, RootIndex } from '../engine/store/root-index-format.js';
 import { indexRecord } from './helpers/index-record.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
+import { sleep } from './helpers/sleep.js';
 
 const NS_PER_MS = 1_000_000n;
 
@@ -117,7 +118,7 @@ describe('restart of a walked tree', () => {
     const mtime = Math.floor(Date.now() / 1000) - 3600;
     fs.utimesSync(file, mtime, mtime);
     // Records captured within the racy window never match: let it pass so that they can.
-    await new Promise((resolve) => setTimeout(resolve, Number(RACY_WINDOW_NS / NS_PER_MS) + 100));
+    await sleep(Number(RACY_WINDOW_NS / NS_PER_MS) + 100);
     expect(await warm()).toMatchObject({ files: 2, parsed: 2 });
     expect(await warm()).toMatchObject({ files: 2, parsed: 0, fromDisk: 2 });
     const size = fs.statSync(file).size;

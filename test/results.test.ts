@@ -3,17 +3,13 @@ import * as path from 'node:path';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { AnalyzerResults } from '../engine/results/analyzer-results.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
-
-const isolated = { env: {}, readConfigFile: false } as const;
+import { sleep } from './helpers/sleep.js';
+import { isolated, OpenEngines } from './helpers/engines.js';
 
 describe('engine.results (L3)', () => {
   let tree: TempTree;
-  const engines: Engine[] = [];
-  const open = (): Engine => {
-    const engine = createEngine({ root: tree.root, executor: 'in-thread' }, isolated);
-    engines.push(engine);
-    return engine;
-  };
+  const engines = new OpenEngines();
+  const open = (): Engine => engines.open({ root: tree.root, executor: 'in-thread' });
   /** Runs compute for each file and returns the files whose fn ran (i.e. had no valid result). */
   const recomputed = async (results: AnalyzerResults<string>, files: string[]): Promise<string[]> => {
     const ran: string[] = [];
@@ -30,7 +26,7 @@ describe('engine.results (L3)', () => {
     });
   });
   afterEach(async () => {
-    for (const engine of engines.splice(0)) await engine.close();
+    await engines.closeAll();
     tree.remove();
   });
 
@@ -110,7 +106,7 @@ describe('engine.results (L3)', () => {
     let runs = 0;
     const fn = async (): Promise<number> => {
       runs++;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       return 7;
     };
     const answers = await Promise.all([results.compute('src/a.ts', fn), results.compute('src/a.ts', fn), results.compute(path.join(tree.root, 'src/a.ts'), fn)]);
@@ -123,7 +119,7 @@ describe('engine.results (L3)', () => {
     let runs = 0;
     const fn = async (): Promise<number> => {
       runs++;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       return 3;
     };
     const first = engine.results<number>({ id: 'shared', version: 1 });
@@ -167,8 +163,7 @@ describe('engine.results (L3)', () => {
   });
 
   it('keeps results within their cap, recomputing what was evicted', async () => {
-    const engine = createEngine({ root: tree.root, executor: 'in-thread', resultsMaxEntries: 2 }, isolated);
-    engines.push(engine);
+    const engine = engines.open({ root: tree.root, executor: 'in-thread', resultsMaxEntries: 2 });
     const results = engine.results<string>({ id: 'capped', version: 1 });
     await recomputed(results, FILES);
     expect(engine.stats().levels.results.entries).toBe(2);
@@ -180,7 +175,7 @@ describe('engine.results (L3)', () => {
     for (let i = 0; i < 6; i++) tree.write(`src/leaf${i}.ts`, `import { c } from './c';\nexport const l${i} = c;\n`);
     const capped = createEngine({ root: tree.root, executor: 'in-thread', graphMaxNodes: 3 }, isolated);
     const unbounded = open();
-    engines.push(capped);
+    engines.add(capped);
     for (const file of ['src/a.ts', 'src/c.ts', 'src/leaf3.ts']) {
       expect(await capped.deps(file)).toEqual(await unbounded.deps(file));
       expect(await capped.dependents(file)).toEqual(await unbounded.dependents(file));

@@ -4,16 +4,7 @@ import * as path from 'node:path';
 import { prepareCacheDir } from '../engine/store/cache-dir.js';
 import { CLEARING_SUFFIX, clearCacheDir } from '../engine/store/clear.js';
 import { MARKER_FILE } from '../engine/store/layout.js';
-import type { StrataError } from '../shared/errors.js';
-
-function refusal(action: () => unknown): StrataError {
-  try {
-    action();
-  } catch (error) {
-    return error as StrataError;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './helpers/strata-errors.js';
 
 describe('clearCacheDir', () => {
   let base: string;

@@ -8,25 +8,14 @@ import {
   ENTRY_OFFSET_VERSION,
   type EntryRecord,
 } from '../shared/entry-format.js';
-import { isStrataError } from '../shared/errors.js';
 import { prng } from '../bench/seeded-random.js';
+import { expectCorrupt } from './helpers/strata-errors.js';
 
 
 function sample(): EntryRecord {
   const raw = new TextEncoder().encode('export const answer = 42;\n'.repeat(8));
   const payload = lz4Compress(raw);
   return { key: 'f00dfeedf00dfeed:ts:0123456789abcdef', codec: 'lz4-block-v1', meta: Uint8Array.from([0x82, 0xa1, 0x61, 0x01, 0xa1, 0x62, 0xc3]), payload, rawLength: raw.length };
-}
-
-/** Decoding must throw ECORRUPT: never return, never throw anything else. */
-function expectCorrupt(bytes: Uint8Array, key?: string): void {
-  let outcome: unknown = 'decoded';
-  try {
-    decodeEntry(bytes, key);
-  } catch (error) {
-    outcome = error;
-  }
-  if (!isStrataError(outcome) || outcome.code !== 'ECORRUPT') throw new Error(`expected ECORRUPT, got ${String(outcome)}`);
 }
 
 describe('entry format', () => {
@@ -59,10 +48,10 @@ describe('entry format', () => {
 
   it('refuses every truncation and any trailing bytes with ECORRUPT', () => {
     const bytes = encodeEntry(sample());
-    for (let length = 0; length < bytes.length; length++) expectCorrupt(bytes.subarray(0, length));
+    for (let length = 0; length < bytes.length; length++) expectCorrupt(() => decodeEntry(bytes.subarray(0, length)));
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
-    expectCorrupt(longer);
+    expectCorrupt(() => decodeEntry(longer));
   });
 
   it('refuses every single-bit flip with ECORRUPT', () => {
@@ -70,7 +59,7 @@ describe('entry format', () => {
     for (let bit = 0; bit < bytes.length * 8; bit++) {
       const flipped = bytes.slice();
       flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
-      expectCorrupt(flipped);
+      expectCorrupt(() => decodeEntry(flipped));
     }
   });
 
@@ -87,14 +76,14 @@ describe('entry format', () => {
         changed ||= damaged[at] !== value;
         damaged[at] = value;
       }
-      if (changed) expectCorrupt(damaged);
+      if (changed) expectCorrupt(() => decodeEntry(damaged));
     }
   });
 
   it('refuses garbage of any length with ECORRUPT', () => {
     const random = prng(7);
     for (let length = 0; length < 300; length += 7) {
-      expectCorrupt(Uint8Array.from({ length }, () => Math.floor(random() * 256)));
+      expectCorrupt(() => decodeEntry(Uint8Array.from({ length }, () => Math.floor(random() * 256))));
     }
   });
 
@@ -106,7 +95,7 @@ describe('entry format', () => {
   it('refuses a record of another format version even with a valid checksum layout', () => {
     const bytes = encodeEntry(sample());
     new DataView(bytes.buffer).setUint16(ENTRY_OFFSET_VERSION, ENTRY_FORMAT_VERSION + 1, true);
-    expectCorrupt(bytes);
+    expectCorrupt(() => decodeEntry(bytes));
   });
 
   it('rejects lengths a header field cannot hold and an uncompressed raw length that disagrees', () => {

@@ -9,6 +9,7 @@ import { INDEX_FORMAT_VERSION, INDEX_MAGIC, type IndexRecord } from '../engine/s
 import { assertPlainMessagePack, decodePlainData, encodePlainData } from '../shared/safe-msgpack.js';
 import { decodeEntry, ENTRY_MAGIC } from '../shared/entry-format.js';
 import { xxh64 } from '../native-bindings/hash.js';
+import { expectCorrupt } from './helpers/strata-errors.js';
 
 const PREFIX = 'hostile-test';
 
@@ -36,10 +37,6 @@ class Gadget {
   }
 }
 addExtension({ Class: Gadget, type: 0x30, pack: () => Buffer.of(1), unpack: () => new Gadget() });
-
-function expectCorrupt(action: () => unknown): void {
-  expect(action).toThrow(expect.objectContaining({ code: 'ECORRUPT' }));
-}
 
 const globals = globalThis as { pwned?: unknown };
 

@@ -9,6 +9,7 @@ import { isPackName, listPack } from '../engine/store/packs.js';
 import { xxh64Hex } from '../native-bindings/hash.js';
 import { prng } from '../bench/seeded-random.js';
 import { envCount, recordReliability } from '../bench/reliability-counts.js';
+import { sleep } from './helpers/sleep.js';
 
 const PREFIX = 'process-test';
 /** Writers killed: a handful in `npm test`, more in the soak (STRATA_SOAK_KILLS). */
@@ -71,7 +72,6 @@ function startWriter(root: string, cacheDir: string, tag: string, rounds: number
 }
 
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What a reader must find, whatever happened to the writers: the index loads (an atomic rename

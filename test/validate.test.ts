@@ -1,24 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createEngine, type Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
-
-const isolated = { env: {}, readConfigFile: false } as const;
+import { OpenEngines } from './helpers/engines.js';
+import { flipPackBytes } from './helpers/pack-files.js';
 
 describe('engine.validate', () => {
   let tree: TempTree;
-  const engines: Engine[] = [];
-  const open = (): Engine => {
-    const engine = createEngine({ root: tree.root, executor: 'in-thread' }, isolated);
-    engines.push(engine);
-    return engine;
-  };
+  const engines = new OpenEngines();
+  const open = (): Engine => engines.open({ root: tree.root, executor: 'in-thread' });
 
   beforeEach(() => {
     tree = makeTree({ 'a.ts': "import './b';\nexport const a = 1;\n", 'b.ts': 'export const b = 2;\n', 'c.ts': 'export const c = 3;\n' });
   });
   afterEach(async () => {
-    for (const engine of engines.splice(0)) await engine.close();
+    await engines.closeAll();
     tree.remove();
   });
 
@@ -42,14 +38,7 @@ describe('engine.validate', () => {
     await first.warm();
     await first.close();
     fs.unlinkSync(path.join(tree.root, 'c.ts'));
-    const packs = path.join(tree.root, 'node_modules/.cache/strata/packs');
-    for (const name of fs.readdirSync(packs)) {
-      const file = path.join(packs, name);
-      const bytes = fs.readFileSync(file);
-      const middle = bytes.length >> 1;
-      bytes[middle] = bytes[middle]! ^ 0xff; // one flipped byte in the middle entry
-      fs.writeFileSync(file, bytes);
-    }
+    flipPackBytes(tree.root); // one flipped byte in the middle entry
     const engine = open();
     const findings = engine.validate().findings;
     expect(findings).toEqual(expect.arrayContaining([{ level: 'ast', path: 'c.ts', problem: 'deleted-file' }]));

@@ -1,18 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEngine, type Engine, type EngineOptions } from '../engine/engine.js';
+import type { Engine, EngineOptions } from '../engine/engine.js';
 import { makeTree, type TempTree } from './helpers/temp-tree.js';
+import { OpenEngines } from './helpers/engines.js';
 
 describe('Engine.warm({ files })', () => {
   let tree: TempTree;
   let cacheDir: string;
-  const engines: Engine[] = [];
-  const open = (options: EngineOptions = {}): Engine => {
-    const engine = createEngine({ root: tree.root, workers: 2, cacheDir, ...options }, { env: {}, readConfigFile: false });
-    engines.push(engine);
-    return engine;
-  };
+  const engines = new OpenEngines();
+  const open = (options: EngineOptions = {}): Engine => engines.open({ root: tree.root, workers: 2, cacheDir, ...options });
 
   beforeEach(() => {
     tree = makeTree();
@@ -20,7 +17,7 @@ describe('Engine.warm({ files })', () => {
     for (let i = 0; i < 40; i++) tree.write(`src/file-${i}.ts`, `export const v${i} = ${i};\n`);
   });
   afterEach(async () => {
-    for (const engine of engines.splice(0)) await engine.close();
+    await engines.closeAll();
     tree.remove();
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });

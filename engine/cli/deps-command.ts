@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import { DependencyService, engineDepsSource, type DependenciesAnswer, type DependentsAnswer, type TransitiveDependenciesAnswer, type TransitiveDependentsAnswer, type WholeGraphAnswer } from '../graph/deps-service.js';
 import { isInside, loadTypeScript, realpathOr } from '../graph/compiler-options.js';
 import { resolveOptions } from '../config/options.js';

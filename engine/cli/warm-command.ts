@@ -1,7 +1,7 @@
 /** `strata warm [root]`: discover, read, parse and cache every source file; report. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../config/options.js';

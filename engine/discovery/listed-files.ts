@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileFailureCodeOf, type SkipReason } from '../../shared/errors.js';
-import type { DiscoveryEvent } from './discovery.js';
+import { fileFailureCodeOf } from '../../shared/errors.js';
+import { skipped, type DiscoveryEvent } from './discovery-events.js';
 
 export interface ListedFilesOptions {
   readonly maxFileSize: number;
@@ -27,21 +27,20 @@ export async function* listedSourceFiles(root: string, files: readonly string[],
 
 function listedFile(rootReal: string, rel: string, maxFileSize: number): DiscoveryEvent {
   const own = path.join(rootReal, ...rel.split('/'));
-  const skipped = (reason: SkipReason): DiscoveryEvent => ({ type: 'skipped', skip: { path: rel, reason } });
   try {
     let absolutePath = own;
     let stats = fs.lstatSync(own, { bigint: true });
     if (stats.isSymbolicLink()) {
       absolutePath = fs.realpathSync.native(own);
       const inside = path.relative(rootReal, absolutePath);
-      if (inside.startsWith('..') || path.isAbsolute(inside)) return skipped('symlink-outside-root');
+      if (inside.startsWith('..') || path.isAbsolute(inside)) return skipped(rel, 'symlink-outside-root');
       stats = fs.statSync(absolutePath, { bigint: true });
     }
     if (stats.isDirectory()) return { type: 'failed', failure: { path: rel, code: 'EISDIR', message: `${rel} is a directory` } };
-    if (stats.size > BigInt(maxFileSize)) return skipped('too-large');
+    if (stats.size > BigInt(maxFileSize)) return skipped(rel, 'too-large');
     return { type: 'file', path: rel, absolutePath, size: Number(stats.size), stats };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return skipped('symlink-loop');
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return skipped(rel, 'symlink-loop');
     return { type: 'failed', failure: { path: rel, code: fileFailureCodeOf(error), message: `${rel}: ${(error as Error).message}` } };
   }
 }

@@ -12,7 +12,8 @@
 import * as path from 'node:path';
 import { isStrataError, StrataError } from '../../shared/errors.js';
 import type { ImportKind, ImportRecord } from '../../shared/imports.js';
-import { discoverSourceFiles, isSourceFile } from '../discovery/discovery.js';
+import { discoverSourceFiles } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import { toAbsolute } from '../paths.js';
 import { realpathOr, isInside } from './compiler-options.js';
 import { DependencyGraph } from './dependency-graph.js';

@@ -6,7 +6,7 @@
  * Nothing here throws into a caller: an unreadable model is a warning and an empty model.
  */
 import * as fs from 'node:fs';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import { toAbsolute } from '../paths.js';
 import type { AccessPatternLimits, AccessPatterns } from './access-patterns.js';
 import { loadPatterns, savePatterns } from './patterns-file.js';

@@ -5,7 +5,7 @@
  */
 import { xxh64String } from '../../native-bindings/hash.js';
 import type { ImportRecord } from '../../shared/imports.js';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import type { ResolvedImport } from '../graph/module-resolver.js';
 import { toRootPath } from '../paths.js';
 

@@ -6,7 +6,7 @@
  */
 import { isStrataError, type FileFailure, type FileFailureCode, type FileSkip } from '../../shared/errors.js';
 import type { ImportRecord } from '../../shared/imports.js';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import type { ResolvedImport } from '../graph/module-resolver.js';
 import { toRootPath } from '../paths.js';
 import type { StopReason } from './warm-report.js';

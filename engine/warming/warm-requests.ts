@@ -12,7 +12,7 @@ import { invalidOption, StrataError } from '../../shared/errors.js';
 import type { ImportRecord } from '../../shared/imports.js';
 import type { AstPersistence } from '../ast/ast-persistence.js';
 import type { AstOrigin, AstResult } from '../ast/ast-reader.js';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import type { ModuleResolver, ResolvedImport } from '../graph/module-resolver.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import { STOP_AT, type RssSampler } from '../memory/memory-governor.js';

@@ -1,0 +1,180 @@
+/**
+ * One walk's state and steps: the frames of the directories being walked, which entries they hold
+ * (source files, directories, links, after the ignore rules and exclusions), each file reported once
+ * (by inode or realpath), and links followed once, inside the root.
+ */
+import * as fs from 'node:fs';
+import type { Stats } from 'node:fs';
+import { failed, skipped, warning, describe, type DiscoveryEvent } from './discovery-events.js';
+import { deriveLayers, ignoreVerdict, Layer } from './ignore-rules.js';
+import { isSourceFile } from './source-files.js';
+import { readDirectory, resolveLink, type Listing, type StatResult } from './walk-fs.js';
+
+type ItemKind = 'file' | 'dir' | 'link';
+
+interface Item {
+  readonly kind: ItemKind;
+  readonly name: string;
+  /** Root-relative path the walk reaches the entry by. */
+  readonly rel: string;
+  /** Absolute path of the entry: a realpath for files and directories, the link's own path for links. */
+  readonly real: string;
+  /** A directory excluded by a shallower ignore file and re-included by a deeper one (see {@link deriveLayers}). */
+  readonly reincluded: boolean;
+}
+
+export interface Frame {
+  readonly rel: string;
+  readonly layers: readonly Layer[];
+  readonly items: readonly Item[];
+  next: number;
+}
+
+export class Walk {
+  /** Realpaths of the directories walked so far (the root and the current ancestors included). */
+  readonly visitedDirs = new Set<string>();
+  /** Synchronous file-system calls since the event loop last turned. */
+  syncCalls = 0;
+  /** Files reported so far, by inode per device (single-link files with a safe inode number). */
+  readonly #seenInodes = new Map<number, Set<number>>();
+  /** The last device met and its inode set: a tree is usually on one device. */
+  #lastDev = -1;
+  #lastInodes: Set<number> | undefined;
+  /** Files reported so far, by realpath (the others: hard links, unsafe inode numbers). */
+  readonly #seenPaths = new Set<string>();
+
+  constructor(
+    readonly rootReal: string,
+    readonly includeNodeModules: boolean,
+    readonly maxFileSize: number,
+    readonly excludes: readonly string[],
+  ) {}
+
+  /** Pushes the frame of a directory about to be walked; yields warnings about the directory itself. */
+  *open(stack: Frame[], rel: string, real: string, inherited: readonly Layer[], listing: Listing): Generator<DiscoveryEvent> {
+    if (listing.error !== undefined) {
+      yield warning(rel === '' ? '.' : rel, `cannot read directory: ${describe(listing.error)}`);
+      return;
+    }
+    let layers = inherited;
+    if (listing.gitignoreError !== undefined) {
+      yield warning(joinRel(rel, '.gitignore'), `cannot read: ${describe(listing.gitignoreError)}`);
+    } else if (listing.gitignore !== undefined) {
+      layers = [...inherited, new Layer(rel, [listing.gitignore])];
+    }
+    const items: Item[] = [];
+    for (const entry of listing.entries) {
+      const name = entry.name;
+      if (name === '.git') continue;
+      const childRel = joinRel(rel, name);
+      const childReal = `${real}/${name}`;
+      if (entry.isDirectory()) {
+        if (name === 'node_modules' && !this.includeNodeModules) continue;
+        if (this.isExcluded(childReal)) continue;
+        const verdict = ignoreVerdict(layers, childRel, true);
+        if (verdict === 'ignored') continue;
+        items.push({ kind: 'dir', name, rel: childRel, real: childReal, reincluded: verdict === 'reincluded' });
+      } else if (entry.isFile()) {
+        if (!isSourceFile(name)) continue;
+        if (ignoreVerdict(layers, childRel, false) === 'ignored') continue;
+        items.push({ kind: 'file', name, rel: childRel, real: childReal, reincluded: false });
+      } else if (entry.isSymbolicLink()) {
+        if (name === 'node_modules' && !this.includeNodeModules) continue;
+        items.push({ kind: 'link', name, rel: childRel, real: childReal, reincluded: false });
+      }
+    }
+    if (items.length > 0) stack.push({ rel, layers, items, next: 0 });
+  }
+
+  /** The event for a source file reached at `rel`, whose realpath is `real`; undefined when already reported. */
+  fileEvent(rel: string, real: string, result: Stats | StatResult): DiscoveryEvent | undefined {
+    let stats: Stats;
+    if (result instanceof fs.Stats) stats = result;
+    else if (!result.ok) return failed(rel, result.error);
+    else stats = result.stats;
+    if (!stats.isFile()) return undefined; // replaced by something else since the listing
+    if (!this.#firstVisit(real, stats)) return undefined;
+    const size = stats.size;
+    if (size > this.maxFileSize) return skipped(rel, 'too-large');
+    return { type: 'file', path: rel, absolutePath: real, size, stats };
+  }
+
+  /** Resolves a symbolic link: a file event, a skip, or a directory frame pushed. */
+  async *followLink(stack: Frame[], frame: Frame, item: Item): AsyncGenerator<DiscoveryEvent> {
+    const source = isSourceFile(item.name);
+    const result = resolveLink(item.real);
+    this.syncCalls += 2;
+    if (!result.ok) {
+      if (!source) return;
+      const code = (result.error as NodeJS.ErrnoException).code;
+      yield code === 'ELOOP' ? skipped(item.rel, 'symlink-loop') : failed(item.rel, result.error);
+      return;
+    }
+    const { target, stats } = result;
+    const directory = stats.isDirectory();
+    if (!directory && !(source && stats.isFile())) return;
+    if (!this.isInsideRoot(target)) {
+      yield skipped(item.rel, 'symlink-outside-root');
+      return;
+    }
+    if (!this.isWalkable(target)) return;
+    const verdict = ignoreVerdict(frame.layers, item.rel, directory);
+    if (verdict === 'ignored') return;
+    if (!directory) {
+      const event = this.fileEvent(item.rel, target, result);
+      if (event) yield event;
+      return;
+    }
+    // The walk's ancestors and every directory walked before are in `visitedDirs`.
+    if (this.visitedDirs.has(target)) {
+      yield skipped(item.rel, 'symlink-loop');
+      return;
+    }
+    this.visitedDirs.add(target);
+    const layersBelow = verdict === 'reincluded' ? deriveLayers(frame.layers, item.rel) : frame.layers;
+    yield* this.open(stack, item.rel, target, layersBelow, readDirectory(target));
+  }
+
+  isExcluded(real: string): boolean {
+    for (const exclude of this.excludes) {
+      if (real === exclude || (real.startsWith(exclude) && real.charCodeAt(exclude.length) === SLASH)) return true;
+    }
+    return false;
+  }
+
+  isInsideRoot(real: string): boolean {
+    return real === this.rootReal || (real.startsWith(this.rootReal) && real.charCodeAt(this.rootReal.length) === SLASH);
+  }
+
+  /** Whether a link target inside the root lies where the walk may go: not in `.git`, an excluded dir or a skipped `node_modules`. */
+  isWalkable(real: string): boolean {
+    if (this.isExcluded(real)) return false;
+    if (real === this.rootReal) return true;
+    const segments = real.slice(this.rootReal.length + 1).split('/');
+    return !segments.some((segment) => segment === '.git' || (segment === 'node_modules' && !this.includeNodeModules));
+  }
+
+  /** Records a file as reported; false when it already was (reached before through another path). */
+  #firstVisit(real: string, stats: Stats): boolean {
+    // Plain stats give inode and device numbers as doubles: exact up to 2^53 only.
+    const { ino, dev } = stats;
+    if (stats.nlink === 1 && Number.isSafeInteger(ino) && Number.isSafeInteger(dev)) {
+      let inodes = dev === this.#lastDev ? this.#lastInodes : this.#seenInodes.get(dev);
+      if (!inodes) this.#seenInodes.set(dev, (inodes = new Set()));
+      this.#lastDev = dev;
+      this.#lastInodes = inodes;
+      if (inodes.has(ino)) return false;
+      inodes.add(ino);
+      return true;
+    }
+    if (this.#seenPaths.has(real)) return false;
+    this.#seenPaths.add(real);
+    return true;
+  }
+}
+
+const SLASH = 0x2f;
+
+function joinRel(dir: string, name: string): string {
+  return dir === '' ? name : `${dir}/${name}`;
+}
