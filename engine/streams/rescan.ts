@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import { fingerprintOf, statFile, type KnownFiles } from './file-fingerprint.js';
 
 /** What a rescan reports (`WatchServiceOptions.onRescan`). */

@@ -23,7 +23,7 @@
  */
 import type * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isSourceFile } from '../discovery/discovery.js';
+import { isSourceFile } from '../discovery/source-files.js';
 import { EventQueue, type EventQueueOptions, type WatchEvent, type WatchEventKind } from './event-queue.js';
 import { fingerprintOf, sameFingerprint, statFile, type Fingerprint } from './file-fingerprint.js';
 import { IgnoreRules } from './ignore-rules.js';
