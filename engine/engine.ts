@@ -7,7 +7,6 @@
  */
 import type * as ts from 'typescript';
 import { StrataError } from '../shared/errors.js';
-import { decodeSourceText } from '../shared/source-text.js';
 import { AstCache } from './ast/ast-cache.js';
 import { AstReader, type AstOrigin, type AstResult } from './ast/ast-reader.js';
 import { astKeyPrefix, DEFAULT_PARSE_SETTINGS, installedParser } from './ast/keys.js';
@@ -33,6 +32,9 @@ import type { AnalyzerResults, AnalyzerSpec, ComputeContext } from './results/an
 import type { DependencyState } from './results/dependency-state.js';
 import { ResultsCache } from './results/results-cache.js';
 import { RevisionClock } from './revision-clock.js';
+import type { CompilerHostOptions } from './hosts/compiler-host.js';
+import type { DocumentRegistryOptions } from './hosts/document-registry.js';
+import { SourceFiles, type SourceFileSettings } from './sourcefiles/source-files.js';
 import type { ResultStream } from './streams/result-stream.js';
 import { streamsLevel } from './streams/streams-level.js';
 import type { Subscription, WatchService } from './streams/watch-service.js';
@@ -71,6 +73,7 @@ export class Engine {
   readonly #predictive: PredictiveWarming;
   readonly #rss: RssSampler;
   readonly #graph: GraphAccess;
+  readonly #sourceFiles: SourceFiles;
   #watcher: WatchService | null = null;
   #closed = false;
 
@@ -110,6 +113,14 @@ export class Engine {
       resolver: () => this.#graph.freshResolver(),
       startupSet: (limit) => this.#predictive.startupSet(limit),
       levels: () => this.#levels(),
+    });
+    this.#sourceFiles = new SourceFiles({
+      root: o.root,
+      access: this.#access,
+      clock: this.#clock,
+      budget: o.sourceFileBudget,
+      pressureThreshold: o.contentPressureThreshold,
+      nearMemoryLimit: () => this.#rss.near(DEGRADE_AT),
     });
     this.#sizing = o.adaptiveSizing ? this.#sizingController() : null;
     // Periodic work never keeps the process alive: expired results, and for long-running hosts a
@@ -155,15 +166,34 @@ export class Engine {
     return result;
   }
 
-  /** A real `ts.SourceFile` (parent pointers set) for callers that need TypeScript's node API. */
-  async sourceFile(file: string): Promise<ts.SourceFile> {
+  /**
+   * A real `ts.SourceFile` (parent pointers set unless `settings` say otherwise), from the SourceFile
+   * tier while the file's content and the settings hold, else parsed now and kept there.
+   */
+  async sourceFile(file: string, settings?: SourceFileSettings): Promise<ts.SourceFile> {
     this.#noteAccess(file);
     const { relative, bytes } = this.#readable().read(file);
-    const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
-    // Loaded on demand: the coordinator only pays for the parser when a caller asks for this.
+    return this.#sourceFiles.ofContent(toAbsolute(this.root, relative), bytes, settings);
+  }
+
+  /**
+   * A `ts.CompilerHost` (TypeScript's own, from `ts.createCompilerHost`) whose reads come from
+   * Strata: `getSourceFile` from the SourceFile tier, `readFile` from L1. Pass the same options to
+   * `ts.createProgram`. Files outside the root (lib `.d.ts`, hoisted types) are served read-only.
+   */
+  compilerHost(compilerOptions: ts.CompilerOptions, options?: CompilerHostOptions): ts.CompilerHost {
+    this.#assertOpen();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { toSourceFile } = require('../workers/parse-source.js') as typeof import('../workers/parse-source.js');
-    return toSourceFile(toAbsolute(this.root, relative), text);
+    const { strataCompilerHost } = require('./hosts/compiler-host.js') as typeof import('./hosts/compiler-host.js');
+    return strataCompilerHost(this.#sourceFiles, compilerOptions, options);
+  }
+
+  /** A `ts.DocumentRegistry` for LanguageService hosts, with the SourceFile tier as its document cache. */
+  documentRegistry(options?: DocumentRegistryOptions): ts.DocumentRegistry {
+    this.#assertOpen();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { strataDocumentRegistry } = require('./hosts/document-registry.js') as typeof import('./hosts/document-registry.js');
+    return strataDocumentRegistry(this.#sourceFiles, options);
   }
 
   /** The file's imports, resolved with TypeScript's module resolution (DESIGN's `deps` shape); absolute paths. */
@@ -241,6 +271,7 @@ export class Engine {
     this.#assertOpen();
     const relatives = [...files].map((file) => toRootPath(this.root, file).relative);
     for (const relative of relatives) this.#content.delete(relative);
+    this.#sourceFiles.invalidate(relatives);
     return this.#clock.invalidate(relatives);
   }
 
@@ -258,6 +289,7 @@ export class Engine {
       sizing: this.#sizing?.stats() ?? null,
       disk: this.#disk.current,
       predictive: this.#predictive.stats(),
+      sourceFiles: this.#sourceFiles.snapshot(),
     });
   }
 
@@ -289,6 +321,7 @@ export class Engine {
   clear(): void {
     this.#content.clear();
     this.#asts.clear();
+    this.#sourceFiles.clear();
     this.#clock.invalidate([]);
   }
 
@@ -303,6 +336,7 @@ export class Engine {
     await this.#disk.close();
     this.#content.clear();
     this.#asts.clear();
+    this.#sourceFiles.clear();
   }
 
   #every(intervalMs: number, run: () => void): void {

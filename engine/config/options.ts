@@ -44,6 +44,8 @@ export interface StrataOptions {
   astBudget?: number | string;
   /** L2 maximum entries in memory. @default 15000 */
   astMaxEntries?: number;
+  /** Estimated bytes of `ts.SourceFile`s the SourceFile tier keeps in memory. @default 256 / 512 / 256 MiB */
+  sourceFileBudget?: number | string;
   /** L3 maximum results in memory. @default 5000 / 10000 / 1000 */
   resultsMaxEntries?: number;
   /** L3 maximum dependency-graph nodes in memory. @default 8000 / 15000 / 5000 */
@@ -106,6 +108,7 @@ export interface ResolvedOptions {
   readonly contentAggressiveThreshold: number;
   readonly astBudget: number;
   readonly astMaxEntries: number;
+  readonly sourceFileBudget: number;
   readonly resultsMaxEntries: number;
   readonly graphMaxNodes: number;
   readonly resultsRetention: number;
@@ -157,6 +160,7 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     contentPressureThreshold: 0.8,
     contentAggressiveThreshold: 0.9,
     astBudget: 500 * MEBIBYTE,
+    sourceFileBudget: 256 * MEBIBYTE,
     resultsMaxEntries: 5_000,
     graphMaxNodes: 8_000,
     resultsRetention: 12 * HOUR_MS,
@@ -178,6 +182,7 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     contentPressureThreshold: 0.7,
     contentAggressiveThreshold: 0.85,
     astBudget: 1000 * MEBIBYTE,
+    sourceFileBudget: 512 * MEBIBYTE,
     resultsMaxEntries: 10_000,
     graphMaxNodes: 15_000,
     resultsRetention: 48 * HOUR_MS,
@@ -199,6 +204,7 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileValues>> = {
     contentPressureThreshold: 0.6,
     contentAggressiveThreshold: 0.75,
     astBudget: 200 * MEBIBYTE,
+    sourceFileBudget: 256 * MEBIBYTE,
     resultsMaxEntries: 1_000,
     graphMaxNodes: 5_000,
     resultsRetention: 2 * HOUR_MS,
@@ -255,6 +261,7 @@ const OPTION_SPECS: Readonly<Record<keyof StrataOptions, OptionSpec>> = {
   contentAggressiveThreshold: { kind: 'fraction' },
   astBudget: { kind: 'size', min: 1 },
   astMaxEntries: { kind: 'count', min: 1 },
+  sourceFileBudget: { kind: 'size', min: 1 },
   resultsMaxEntries: { kind: 'count', min: 1 },
   graphMaxNodes: { kind: 'count', min: 1 },
   resultsRetention: { kind: 'duration' },

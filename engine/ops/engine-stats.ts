@@ -4,6 +4,7 @@ import type { LevelName, LevelSnapshot } from '../level-counters.js';
 import type { SizingStats } from '../memory/adaptive-sizing.js';
 import type { PoolStats } from '../pool/parse-pool.js';
 import type { PredictiveStats } from '../prediction/predictive-warming.js';
+import type { SourceFileTierSnapshot } from '../sourcefiles/source-file-tier.js';
 import type { DiskStore } from '../store/disk-store.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
@@ -22,6 +23,8 @@ export interface EngineStats {
   readonly adaptiveSizing: SizingStats;
   readonly disk: { readonly dir: string | null; readonly bytes: number; readonly indexedFiles: number; readonly counters: (PersistenceCounters & DiskStore['counters']) | null };
   readonly predictive: PredictiveStats;
+  /** The SourceFile tier (`sourceFile()`, `compilerHost()`, `documentRegistry()`): a tier beside the levels. */
+  readonly sourceFiles: SourceFileTierSnapshot;
 }
 
 /** The parts `engine.stats()` reads, each as narrow as the figure it gives. */
@@ -39,6 +42,7 @@ export interface StatsSources {
   /** The open disk level, or null when persistence is off or not opened yet. */
   readonly disk: { readonly dir: string; readonly indexSize: number; diskBytes(): number; counters(): PersistenceCounters & DiskStore['counters'] } | null;
   readonly predictive: PredictiveStats;
+  readonly sourceFiles: SourceFileTierSnapshot;
 }
 
 export function engineStats(s: StatsSources): EngineStats {
@@ -57,5 +61,6 @@ export function engineStats(s: StatsSources): EngineStats {
     adaptiveSizing: s.sizing ?? { enabled: false, bounds: null, changes: [] },
     disk: { dir: s.disk?.dir ?? null, bytes: s.disk?.diskBytes() ?? 0, indexedFiles: s.disk?.indexSize ?? 0, counters: s.disk?.counters() ?? null },
     predictive: s.predictive,
+    sourceFiles: s.sourceFiles,
   };
 }

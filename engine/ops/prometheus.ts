@@ -13,6 +13,9 @@
  * - `strata_pool_workers`, `strata_pool_tasks_total`, `strata_pool_busy_milliseconds_total`,
  *   `strata_pool_retried_files_total`
  * - `strata_disk_bytes`, `strata_disk_indexed_files`, `strata_graph_nodes`, `strata_revision`
+ * - `strata_sourcefile_hits_total`, `strata_sourcefile_misses_total`, `strata_sourcefile_evictions_total`,
+ *   `strata_sourcefile_parses_total`, `strata_sourcefile_bytes`, `strata_sourcefile_entries`,
+ *   `strata_sourcefile_budget_bytes` (the SourceFile tier, beside the levels)
  */
 import * as http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -65,6 +68,14 @@ export function prometheusRegistry(stats: EngineStats, options: AlertThresholds 
   gauge('strata_disk_indexed_files', "Files in this root's persistent index").set(stats.disk.indexedFiles);
   gauge('strata_graph_nodes', 'Nodes of the dependency graph in memory').set(stats.graph.nodes);
   gauge('strata_revision', 'The revision clock (one tick per invalidation)').set(stats.revision);
+  const tier = stats.sourceFiles;
+  counter('strata_sourcefile_hits_total', 'SourceFile lookups answered by the SourceFile tier').inc(tier.hits);
+  counter('strata_sourcefile_misses_total', 'SourceFile lookups the SourceFile tier could not answer').inc(tier.misses);
+  counter('strata_sourcefile_evictions_total', 'SourceFiles evicted from the tier').inc(tier.evictions);
+  counter('strata_sourcefile_parses_total', 'SourceFiles parsed for the tier').inc(tier.parses);
+  gauge('strata_sourcefile_bytes', 'Estimated heap bytes of the SourceFiles held').set(tier.bytes);
+  gauge('strata_sourcefile_entries', 'SourceFiles held by the tier').set(tier.entries);
+  gauge('strata_sourcefile_budget_bytes', 'Byte budget of the SourceFile tier').set(tier.budget);
   return registry;
 }
 
