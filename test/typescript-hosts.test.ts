@@ -49,9 +49,9 @@ describe('compilerHost(): the diagnostics of TypeScript’s own host', () => {
   test("piscina's TypeScript sources, strict: real errors, reported identically", () => {
     const src = path.join(REPO, 'node_modules', 'piscina', 'src');
     const files = fs.readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(src, f));
-    const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: ['node'], typeRoots: [path.join(REPO, 'node_modules', '@types')] };
+    const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16, types: ['node'], typeRoots: [path.join(REPO, 'node_modules', '@types')] };
     const { strata, typescript } = compare(REPO, files, options, false);
-    expect(typescript.length).toBeGreaterThan(0);
+    expect(typescript.filter((d) => d.includes('TS2339') || d.includes('TS2307')).length).toBeGreaterThan(0); // semantic errors
     expect(strata).toEqual(typescript);
   });
 
