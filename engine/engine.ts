@@ -23,7 +23,7 @@ import { DEGRADE_AT, RssSampler } from './memory/memory-governor.js';
 import { engineStats, type EngineStats } from './ops/engine-stats.js';
 import { logger } from './ops/log.js';
 import { validateLevels, type ValidationReport } from './ops/validation.js';
-import { toAbsolute, toRootPath } from './paths.js';
+import { toRootPath } from './paths.js';
 import { DiskState } from './persistence/disk-state.js';
 import { ParsePool, type ParseExecutor } from './pool/parse-pool.js';
 import { roomToPrefetch } from './prediction/prefetch-room.js';
@@ -172,8 +172,8 @@ export class Engine {
    */
   async sourceFile(file: string, settings?: SourceFileSettings): Promise<ts.SourceFile> {
     this.#noteAccess(file);
-    const { relative, bytes } = this.#readable().read(file);
-    return this.#sourceFiles.ofContent(toAbsolute(this.root, relative), bytes, settings);
+    const { relative, absolute, bytes } = this.#readable().read(file);
+    return this.#sourceFiles.ofContent(absolute, relative, bytes, settings);
   }
 
   /**

@@ -89,6 +89,25 @@ describe('examples/typecheck', () => {
     expect(again).toMatchObject({ stdout: first.stdout, status: first.status, checked: 0, reused: first.checked });
   });
 
+  test('a global script (no imports or exports): its errors and the globals it declares, from L3 while nothing changed', () => {
+    tree = makeTree({
+      'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true, skipLibCheck: true, types: [] }, include: ['src'] }),
+      'src/globals.ts': 'declare var appName: string;\nconst oops: number = "no";\n',
+      'src/use.ts': 'export const upper: string = appName.toUpperCase();\n',
+    });
+    const first = strata(tree);
+    expectSameAsTsc(tree, first);
+    expect(first.stdout).toContain('src/globals.ts(2,7): error TS2322');
+    const again = strata(tree);
+    expect(again).toMatchObject({ stdout: first.stdout, status: 2, checked: 0 });
+    // The global's type changes: every module may see it differently, so use.ts is checked again.
+    fs.writeFileSync(path.join(tree.root, 'src/globals.ts'), 'declare var appName: number;\nconst oops: number = "no";\n');
+    const edited = strata(tree);
+    expectSameAsTsc(tree, edited);
+    expect(edited.stdout).toContain('src/use.ts(1,38): error TS2339');
+    expect(edited.checked).toBe(1);
+  });
+
   test('a syntax error reports as tsc does (syntax only)', () => {
     tree = makeTree({
       'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [] }, include: ['src'] }),

@@ -21,6 +21,7 @@ export interface ContentView {
 export interface ValidRead {
   /** Root-relative path. */
   readonly relative: string;
+  readonly absolute: string;
   readonly bytes: ContentBytes;
   readonly read: Extract<ContentRead, { type: 'cached' | 'transient' }>;
 }
@@ -42,9 +43,9 @@ export class ContentAccess {
     const read = this.#reader.read(relative, absolute);
     switch (read.type) {
       case 'cached':
-        return { relative, bytes: read.entry, read };
+        return { relative, absolute, bytes: read.entry, read };
       case 'transient':
-        return { relative, bytes: read.content, read };
+        return { relative, absolute, bytes: read.content, read };
       case 'skipped':
         throw new StrataError('ENOTCACHED', `${relative} is not parsed as source (${read.reason})`, relative);
       case 'failed':

@@ -17,6 +17,8 @@ import { fingerprintOf, isRacy, sameFingerprint, wallClockNs, type Fingerprint }
 /** A file's current content hash, and its text on demand with the hash of exactly those bytes. */
 export interface FileSource {
   readonly absolute: string;
+  /** Root-relative path (the revision clock's name for it); null outside the root. */
+  readonly relative: string | null;
   readonly hash: bigint;
   load(): LoadedSource;
 }
@@ -55,7 +57,8 @@ export class FileSources {
   current(absolute: string): FileSource | undefined {
     if (isInside(this.#root, absolute)) {
       try {
-        return contentSource(absolute, this.#access.read(absolute).bytes);
+        const { relative, bytes } = this.#access.read(absolute);
+        return contentSource(absolute, relative, bytes);
       } catch (error) {
         if (error instanceof StrataError && ABSENT_CODES.has(error.code)) return undefined;
         if (!(error instanceof StrataError) || (error.code !== 'ENOTCACHED' && error.code !== 'EINVALIDUTF8')) throw error;
@@ -69,6 +72,11 @@ export class FileSources {
     this.#outside.clear();
   }
 
+  /** In-root files L1 would not hold are still named by the clock. */
+  #relative(absolute: string): string | null {
+    return isInside(this.#root, absolute) ? path.relative(this.#root, absolute).split(path.sep).join('/') : null;
+  }
+
   #direct(absolute: string): FileSource | undefined {
     let stats: fs.BigIntStats | undefined;
     try {
@@ -80,7 +88,7 @@ export class FileSources {
     const fingerprint = fingerprintOf(stats);
     const known = this.#outside.get(absolute);
     // The hash answers the lookup; a miss reads the bytes again and parses what it hashed.
-    if (known && !known.racy && sameFingerprint(known.fingerprint, fingerprint)) return { absolute, hash: known.hash, load: () => readLoaded(absolute) };
+    if (known && !known.racy && sameFingerprint(known.fingerprint, fingerprint)) return { absolute, relative: this.#relative(absolute), hash: known.hash, load: () => readLoaded(absolute) };
     let bytes: Buffer;
     try {
       bytes = fs.readFileSync(absolute);
@@ -92,13 +100,13 @@ export class FileSources {
     const hash = xxh64(bytes);
     if (this.#outside.size >= MAX_REMEMBERED) this.#outside.clear();
     this.#outside.set(absolute, { fingerprint, hash, racy: isRacy(fingerprint, wallClockNs()) });
-    return { absolute, hash, load: () => ({ text: decodeLikeTypeScript(bytes), hash }) };
+    return { absolute, relative: this.#relative(absolute), hash, load: () => ({ text: decodeLikeTypeScript(bytes), hash }) };
   }
 }
 
 /** A source over bytes L1 holds (or read for this call): hashed already. */
-export function contentSource(absolute: string, bytes: ContentBytes): FileSource {
-  return { absolute, hash: bytes.hash, load: () => ({ text: decodeSourceText(bytes.buffer, bytes.offset, bytes.length), hash: bytes.hash }) };
+export function contentSource(absolute: string, relative: string, bytes: ContentBytes): FileSource {
+  return { absolute, relative, hash: bytes.hash, load: () => ({ text: decodeSourceText(bytes.buffer, bytes.offset, bytes.length), hash: bytes.hash }) };
 }
 
 export function isInside(root: string, absolute: string): boolean {

@@ -42,11 +42,26 @@ type WithModuleIndicator = typeof ts & { readonly getSetExternalModuleIndicator?
 /** Compilation-settings keys by options object: a Program asks once per file with the same object. */
 const settingsKeys = new WeakMap<ts.CompilerOptions, string>();
 
-export function resolveSettings(typescript: typeof ts, registryKey: (options: ts.CompilerOptions) => string, fileName: string, given: SourceFileSettings = {}): ResolvedSourceFileSettings {
+/**
+ * Resolutions of frozen settings objects by script kind: `sourceFile(path)` (the frozen defaults)
+ * resolves once per kind. Objects a caller may still change are resolved on every call.
+ */
+const resolutions = new WeakMap<SourceFileSettings, Map<ts.ScriptKind, ResolvedSourceFileSettings>>();
+
+export function resolveSettings(typescript: typeof ts, registryKey: (options: ts.CompilerOptions) => string, fileName: string, given: SourceFileSettings): ResolvedSourceFileSettings {
+  const scriptKind = given.scriptKind ?? scriptKindFromName(typescript, fileName);
+  if (!Object.isFrozen(given)) return resolve(typescript, registryKey, scriptKind, given);
+  let byKind = resolutions.get(given);
+  if (byKind === undefined) resolutions.set(given, (byKind = new Map()));
+  let resolved = byKind.get(scriptKind);
+  if (resolved === undefined) byKind.set(scriptKind, (resolved = resolve(typescript, registryKey, scriptKind, given)));
+  return resolved;
+}
+
+function resolve(typescript: typeof ts, registryKey: (options: ts.CompilerOptions) => string, scriptKind: ts.ScriptKind, given: SourceFileSettings): ResolvedSourceFileSettings {
   const languageVersion = given.languageVersion ?? typescript.ScriptTarget.Latest;
   const jsDocParsingMode = given.jsDocParsingMode ?? typescript.JSDocParsingMode.ParseAll;
   const setParentNodes = given.setParentNodes ?? true;
-  const scriptKind = given.scriptKind ?? scriptKindFromName(typescript, fileName);
   const options = given.compilerOptions;
   let settingsKey = '';
   let setExternalModuleIndicator: ResolvedSourceFileSettings['setExternalModuleIndicator'];

@@ -22,6 +22,8 @@ export const BYTES_PER_CHAR = 29;
 interface TierEntry extends LruLinks {
   readonly key: string;
   readonly path: string;
+  /** Root-relative path, null outside the root (`invalidate` names root paths). */
+  readonly relative: string | null;
   readonly hash: bigint;
   readonly sourceFile: ts.SourceFile;
   readonly bytes: number;
@@ -66,10 +68,10 @@ export class SourceFileTier {
     return this.#bytes;
   }
 
-  /** The SourceFile stored under `key` for content `hash`, still current by `isCurrent`; else a miss. */
-  get(key: string, hash: bigint, isCurrent: (path: string, storedAt: Revision) => boolean): ts.SourceFile | undefined {
+  /** The SourceFile stored under `key` for content `hash`, not invalidated on `clock` since; else a miss. */
+  get(key: string, hash: bigint, clock: Clock): ts.SourceFile | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined || entry.hash !== hash || !isCurrent(entry.path, entry.revision)) {
+    if (entry === undefined || entry.hash !== hash || !current(entry, clock)) {
       if (entry !== undefined) this.#remove(entry);
       this.counters.misses++;
       return undefined;
@@ -80,12 +82,12 @@ export class SourceFileTier {
   }
 
   /**
-   * The entry under `key` whatever its hash, still current by `isCurrent` (for callers that compare
-   * the text themselves, as TypeScript's documentRegistry does). Counted as a hit when found.
+   * The entry under `key` whatever its hash, not invalidated on `clock` since (for callers that
+   * compare the text themselves, as TypeScript's documentRegistry does). Counted as a hit when found.
    */
-  peek(key: string, isCurrent: (path: string, storedAt: Revision) => boolean): ts.SourceFile | undefined {
+  peek(key: string, clock: Clock): ts.SourceFile | undefined {
     const entry = this.#entries.get(key);
-    if (entry !== undefined && isCurrent(entry.path, entry.revision)) {
+    if (entry !== undefined && current(entry, clock)) {
       this.counters.hits++;
       this.#lru.moveToFront(entry);
       return entry.sourceFile;
@@ -102,7 +104,7 @@ export class SourceFileTier {
   }
 
   /** Stores a parse; false when it alone is larger than the budget (it is still the caller's). */
-  set(key: string, path: string, hash: bigint, sourceFile: ts.SourceFile, revision: Revision): boolean {
+  set(key: string, path: string, relative: string | null, hash: bigint, sourceFile: ts.SourceFile, revision: Revision): boolean {
     const bytes = estimatedBytes(sourceFile);
     const existing = this.#entries.get(key);
     if (existing !== undefined) this.#remove(existing);
@@ -112,7 +114,7 @@ export class SourceFileTier {
     }
     // Room for it below the pressure threshold (all of the budget when it alone is past the threshold).
     this.#evictDownTo(Math.max(0, this.#pressure * this.#budget - bytes));
-    const entry: TierEntry = { key, path, hash, sourceFile, bytes, revision, lruPrev: null, lruNext: null };
+    const entry: TierEntry = { key, path, relative, hash, sourceFile, bytes, revision, lruPrev: null, lruNext: null };
     this.#entries.set(key, entry);
     let forPath = this.#byPath.get(path);
     if (forPath === undefined) this.#byPath.set(path, (forPath = new Set()));
@@ -169,6 +171,16 @@ export class SourceFileTier {
     this.#lru.remove(entry);
     this.#bytes -= entry.bytes;
   }
+}
+
+/** The revision clock as the tier reads it. */
+export interface Clock {
+  isCurrent(path: string, startedAt: Revision): boolean;
+}
+
+/** Root files follow the revision clock; outside-root files only their fingerprint and hash. */
+function current(entry: TierEntry, clock: Clock): boolean {
+  return entry.relative === null || clock.isCurrent(entry.relative, entry.revision);
 }
 
 /** `nodeCount` is set by TypeScript's parser on every SourceFile, but is not in its public types. */

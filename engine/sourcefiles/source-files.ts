@@ -32,6 +32,9 @@ export interface SourceFileRequest {
   readonly fileName?: string;
 }
 
+/** The settings of a call that gives none (one object, so its resolution is remembered). */
+const DEFAULT_SETTINGS: SourceFileSettings = Object.freeze({});
+
 export class SourceFiles {
   readonly #host: SourceFilesHost;
   readonly #tier: SourceFileTier;
@@ -60,15 +63,15 @@ export class SourceFiles {
    * The current SourceFile of `absolute`, or `undefined` when the file does not exist. A file with
    * syntax errors still yields its SourceFile (with TypeScript's parse diagnostics).
    */
-  get(absolute: string, settings: SourceFileSettings = {}, request: SourceFileRequest = {}): ts.SourceFile | undefined {
+  get(absolute: string, settings: SourceFileSettings = DEFAULT_SETTINGS, request: SourceFileRequest = {}): ts.SourceFile | undefined {
     const source = this.#sources.current(absolute);
     if (source === undefined) return undefined;
     return this.fromSource(source, settings, request);
   }
 
   /** The SourceFile of bytes L1 just validated (`engine.sourceFile`: in-root reads keep L1's errors). */
-  ofContent(absolute: string, bytes: ContentBytes, settings: SourceFileSettings = {}): ts.SourceFile {
-    return this.fromSource(contentSource(absolute, bytes), settings);
+  ofContent(absolute: string, relative: string, bytes: ContentBytes, settings: SourceFileSettings = DEFAULT_SETTINGS): ts.SourceFile {
+    return this.fromSource(contentSource(absolute, relative, bytes), settings);
   }
 
   /** The SourceFile of a source already read (`source()`), from the tier or parsed now. */
@@ -78,7 +81,7 @@ export class SourceFiles {
     const resolved = resolveSettings(typescript, (options) => this.#settingsKey(options), fileName, settings);
     const key = `${source.absolute}\0${resolved.key}`;
     if (request.fresh !== true) {
-      const hit = this.#tier.get(key, source.hash, (file, storedAt) => this.#isCurrent(file, storedAt));
+      const hit = this.#tier.get(key, source.hash, this.#host.clock);
       if (hit !== undefined) return hit;
     }
     const startedAt = this.#host.clock.now;
@@ -86,13 +89,13 @@ export class SourceFiles {
     const sourceFile = parseWith(typescript, fileName, text, resolved);
     this.#tier.parses++;
     if (this.#host.nearMemoryLimit()) this.#tier.unstored++;
-    else this.#tier.set(key, source.absolute, hash, sourceFile, startedAt);
+    else this.#tier.set(key, source.absolute, source.relative, hash, sourceFile, startedAt);
     return sourceFile;
   }
 
   /** A SourceFile TypeScript's documentRegistry stored under its own bucket key (it compares the text itself). */
   registryEntry(bucketKey: string, absolute: string): ts.SourceFile | undefined {
-    return this.#tier.peek(`${absolute}\0registry:${bucketKey}`, (file, storedAt) => this.#isCurrent(file, storedAt));
+    return this.#tier.peek(`${absolute}\0registry:${bucketKey}`, this.#host.clock);
   }
 
   /** Stores a SourceFile TypeScript's documentRegistry parsed; `replacing` when it turned down the entry it was offered. */
@@ -101,7 +104,7 @@ export class SourceFiles {
     this.#tier.parses++;
     // Validated by text on every lookup (TypeScript compares it), so no content hash is kept.
     if (this.#host.nearMemoryLimit()) this.#tier.unstored++;
-    else this.#tier.set(`${absolute}\0registry:${bucketKey}`, absolute, 0n, sourceFile, this.#host.clock.now);
+    else this.#tier.set(`${absolute}\0registry:${bucketKey}`, absolute, this.#relative(absolute), 0n, sourceFile, this.#host.clock.now);
   }
 
   /** Drops the entries of these root-relative paths (the engine's `invalidate`). */
@@ -133,11 +136,9 @@ export class SourceFiles {
     return this.#registryKey(options);
   }
 
-  /** Root files follow the revision clock; outside-root files only their fingerprint and hash. */
-  #isCurrent(absolute: string, storedAt: Revision): boolean {
-    if (!isInside(this.#host.root, absolute)) return true;
-    const relative = path.relative(this.#host.root, absolute).split(path.sep).join('/');
-    return this.#host.clock.isCurrent(relative, storedAt);
+  /** The clock's name for a file: root files follow the revision clock, outside-root ones only their fingerprint and hash. */
+  #relative(absolute: string): string | null {
+    return isInside(this.#host.root, absolute) ? path.relative(this.#host.root, absolute).split(path.sep).join('/') : null;
   }
 }
 

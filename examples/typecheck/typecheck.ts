@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import { createEngine, StrataError, type Engine } from '../../engine/index.js';
-import { checkOrder, digest, type FileGroup } from './check-order.js';
+import { checkOrder, digest, type CheckOrder, type FileGroup } from './check-order.js';
 
 /** One diagnostic as L3 keeps it: plain data, with the message chain already flattened as tsc prints it. */
 interface StoredDiagnostic {
@@ -68,23 +68,32 @@ async function run(engine: Engine, parsed: ts.ParsedCommandLine, cwd: string): P
   const report = (reused: number, checked: string[]): TypecheckReport => ({ output: format(diagnostics, cwd), exitCode: errorCount(diagnostics) > 0 ? 2 : 0, reused, checked });
   if (diagnostics.length > 0) return report(0, []);
   diagnostics.push(...program.getOptionsDiagnostics());
-  // The same files with declaration output on: its checker gives the semantic diagnostics (declaration
-  // output does not change them) and each file's shape. `oldProgram` keeps every SourceFile.
-  const shapes = ts.createProgram({ rootNames: parsed.fileNames, options: declarationOptions(parsed.options), host: engine.compilerHost(declarationOptions(parsed.options)), oldProgram: program });
-  diagnostics.push(...shapes.getGlobalDiagnostics());
   if (diagnostics.length > 0) return report(0, []);
+  // The same files with declaration output on: its checker gives the semantic diagnostics (declaration
+  // output does not change them) and each file's shape. `oldProgram` keeps every SourceFile. Nothing
+  // below asks for the checker unless a file must be checked: an unchanged tree binds nothing.
+  const shapes = ts.createProgram({ rootNames: parsed.fileNames, options: declarationOptions(parsed.options), host: engine.compilerHost(declarationOptions(parsed.options)), oldProgram: program });
+  const order = await checkOrder(engine, shapes);
+  const { checks, reused, checked } = await checkGroups(engine, shapes, order);
+  const programWide = await programDiagnostics(engine, shapes, order);
+  // tsc reports semantic diagnostics only when there are no global ones.
+  diagnostics.push(...programWide.global);
+  if (programWide.global.length === 0) diagnostics.push(...programWide.untracked, ...checks);
+  return report(reused, checked);
+}
 
+/** Each group from L3 while its inputs hold, else checked now and stored. */
+async function checkGroups(engine: Engine, program: ts.Program, order: CheckOrder): Promise<{ checks: ts.Diagnostic[]; reused: number; checked: string[] }> {
   const results = engine.results<FileCheck>(ANALYZER);
-  const { groups, untracked, globalDigest } = await checkOrder(engine, shapes);
+  const checks: ts.Diagnostic[] = [];
   const checked: string[] = [];
   let reused = 0;
-  for (const sourceFile of untracked) diagnostics.push(...shapes.getSemanticDiagnostics(sourceFile));
   const groupShapes = new Map<FileGroup, string>();
-  for (const group of groups) {
-    const inputs = digest(`${globalDigest}\n${group.files.map((sf) => sf.text).join('\0')}\n${group.dependencies.map((d) => groupShapes.get(d)).join('\n')}`);
+  for (const group of order.groups) {
+    const inputs = digest(`${order.globalDigest}\n${group.files.map((sf) => sf.text).join('\0')}\n${group.dependencies.map((d) => groupShapes.get(d)).join('\n')}`);
     const stored = await Promise.all(group.files.map((sf) => cached(results, sf.fileName)));
     const valid = stored.every((check) => check?.inputs === inputs);
-    const fileChecks = valid ? (stored as FileCheck[]) : group.files.map((sf) => checkFile(shapes, sf, inputs));
+    const fileChecks = valid ? (stored as FileCheck[]) : group.files.map((sf) => checkFile(program, sf, inputs));
     if (valid) reused += group.files.length;
     else {
       for (const [index, sf] of group.files.entries()) {
@@ -92,15 +101,50 @@ async function run(engine: Engine, parsed: ts.ParsedCommandLine, cwd: string): P
         await results.set(sf.fileName, fileChecks[index] as FileCheck);
       }
     }
-    for (const [index, sf] of group.files.entries()) diagnostics.push(...(fileChecks[index] as FileCheck).diagnostics.map((d) => revive(d, sf)));
+    for (const [index, sf] of group.files.entries()) checks.push(...(fileChecks[index] as FileCheck).diagnostics.map((d) => revive(d, sf)));
     // A group's shape covers its files' shapes and, through its dependencies' group shapes, everything
     // it reaches: an importer's inputs change exactly when a shape anywhere below it changed.
     groupShapes.set(group, digest(`${fileChecks.map((check) => check.shape).join('|')}>${group.dependencies.map((d) => groupShapes.get(d)).join(',')}`));
   }
-  return report(reused, checked);
+  return { checks, reused, checked };
 }
 
-async function cached(results: { get(file: string): Promise<FileCheck | undefined> }, file: string): Promise<FileCheck | undefined> {
+/** Global diagnostics and the untracked files' (lib, node_modules, scripts) as L3 keeps them. */
+interface ProgramCheck {
+  readonly digest: string;
+  readonly global: StoredDiagnostic[];
+  readonly untracked: Record<string, StoredDiagnostic[]>;
+}
+
+const PROGRAM_ANALYZER = { id: 'strata-typecheck-program', version: ANALYZER.version, dependsOnDependencies: false } as const;
+
+/**
+ * The diagnostics that belong to the whole Program, reused while every file's text and every
+ * group's inputs are what they were (kept in L3 beside the first tracked file), else computed.
+ */
+async function programDiagnostics(engine: Engine, program: ts.Program, order: CheckOrder): Promise<{ global: ts.Diagnostic[]; untracked: ts.Diagnostic[] }> {
+  const anchor = order.groups[0]?.files[0];
+  const wholeDigest = digest(`${order.globalDigest}\n${order.groups.map((g) => g.files.map((sf) => `${sf.fileName}\0${sf.text}`).join('\0')).join('\n')}`);
+  const results = engine.results<ProgramCheck>(PROGRAM_ANALYZER);
+  const stored = anchor === undefined ? undefined : await cached(results, anchor.fileName);
+  const fileOf = (name: string): ts.SourceFile | undefined => program.getSourceFile(name);
+  if (stored?.digest === wholeDigest) {
+    return {
+      global: stored.global.map((d) => revive(d, undefined)),
+      untracked: Object.entries(stored.untracked).flatMap(([name, list]) => list.map((d) => revive(d, fileOf(name)))),
+    };
+  }
+  const global = program.getGlobalDiagnostics();
+  const untracked = order.untracked.flatMap((sf) => program.getSemanticDiagnostics(sf));
+  if (anchor !== undefined) {
+    const byFile: Record<string, StoredDiagnostic[]> = {};
+    for (const d of untracked) (byFile[d.file?.fileName ?? ''] ??= []).push(store(d));
+    await results.set(anchor.fileName, { digest: wholeDigest, global: global.map(store), untracked: byFile });
+  }
+  return { global: [...global], untracked };
+}
+
+async function cached<T>(results: { get(file: string): Promise<T | undefined> }, file: string): Promise<T | undefined> {
   try {
     return await results.get(file);
   } catch (error) {
@@ -125,7 +169,7 @@ function store(diagnostic: ts.Diagnostic): StoredDiagnostic {
   return { start: diagnostic.start, length: diagnostic.length, category: diagnostic.category, code: diagnostic.code, message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') };
 }
 
-function revive(stored: StoredDiagnostic, file: ts.SourceFile): ts.Diagnostic {
+function revive(stored: StoredDiagnostic, file: ts.SourceFile | undefined): ts.Diagnostic {
   return { file, start: stored.start, length: stored.length, category: stored.category, code: stored.code, messageText: stored.message };
 }
 
