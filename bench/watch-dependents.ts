@@ -8,11 +8,12 @@
  *   2. event → dependents named, for eslint's lib/rules/utils/ast-utils.js (186 importers): edits
  *      one at a time, alternately adding an export (signature changed: every transitive dependent
  *      named) and adding a comment (signature kept: early cutoff, the file alone); time from
- *      chokidar's event, and from the write, to the subscriber holding the event;
+ *      chokidar's event, and from the write, to the subscriber holding the event (the first edit,
+ *      which also starts the worker pool, apart; the ratio's baseline is the comment edit);
  *   3. subscribeResults(): after one export edit, how many dependents' recomputed results arrive,
  *      and how long until the last one.
  *
- * Run:   npm run build && node dist/bench/watch-dependents.js [--runs 5] [--edits 40]
+ * Run:   npm run build && node dist/bench/watch-dependents.js [--runs 5] [--edits 61]
  * Writes bench/results/watch-dependents.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -53,7 +54,7 @@ async function countSourceFiles(root: string): Promise<number> {
 
 async function main(): Promise<void> {
   const runs = numberFlag('--runs', 5);
-  const edits = numberFlag('--edits', 40);
+  const edits = numberFlag('--edits', 61);
   const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-watch-dependents-')));
   const root = path.join(base, 'monorepo');
   const cacheDir = path.join(base, 'cache');
@@ -101,17 +102,23 @@ async function main(): Promise<void> {
     const file = path.join(root, WIDELY_IMPORTED);
     const samples = { exportEdit: { fromEvent: [] as number[], fromWrite: [] as number[], named: [] as number[] }, commentEdit: { fromEvent: [] as number[], fromWrite: [] as number[], named: [] as number[] } };
     let firstEventNamed = -1;
+    let firstEventMs = -1;
     for (let i = 0; i < edits; i++) {
       const exportEdit = i % 2 === 0;
       const got = new Promise<Delivery>((resolve) => (waiting.current = resolve));
       fs.appendFileSync(file, exportEdit ? `module.exports.benchExport${i} = ${i};\n` : `// bench comment ${i}\n`);
       const writtenAt = performance.now();
       const { event, deliveredAt } = await got;
-      const into = exportEdit ? samples.exportEdit : samples.commentEdit;
-      into.fromEvent.push(deliveredAt - event.detectedAt);
-      into.fromWrite.push(deliveredAt - writtenAt);
-      into.named.push(event.invalidated.length - 1);
-      if (i === 0) firstEventNamed = event.invalidated.length - 1;
+      if (i === 0) {
+        // The first edit after the start also starts the worker pool (a watch start after a warm parses nothing): reported apart.
+        firstEventNamed = event.invalidated.length - 1;
+        firstEventMs = deliveredAt - event.detectedAt;
+      } else {
+        const into = exportEdit ? samples.exportEdit : samples.commentEdit;
+        into.fromEvent.push(deliveredAt - event.detectedAt);
+        into.fromWrite.push(deliveredAt - writtenAt);
+        into.named.push(event.invalidated.length - 1);
+      }
       await sleep(150); // the edit's verify pass settles before the next one
     }
     subscription.close();
@@ -119,13 +126,13 @@ async function main(): Promise<void> {
     const summary = (s: { fromEvent: number[]; fromWrite: number[]; named: number[] }) => ({
       edits: s.fromEvent.length,
       dependentsNamed: { min: Math.min(...s.named), max: Math.max(...s.named) },
-      eventToNamedMs: { p50: round(percentile(s.fromEvent, 50)), p99: round(percentile(s.fromEvent, 99)), max: round(Math.max(...s.fromEvent)) },
+      eventToNamedMs: { p50: round(percentile(s.fromEvent, 50)), p90: round(percentile(s.fromEvent, 90)), p99: round(percentile(s.fromEvent, 99)), max: round(Math.max(...s.fromEvent)) },
       writeToNamedMs: { p50: round(percentile(s.fromWrite, 50)), p99: round(percentile(s.fromWrite, 99)) },
     });
-    const naming = { file: WIDELY_IMPORTED, firstEventDependents: firstEventNamed, exportEdit: summary(samples.exportEdit), commentEdit: summary(samples.commentEdit), ratio: 0 };
+    const naming = { file: WIDELY_IMPORTED, firstEventDependents: firstEventNamed, firstEventToNamedMs: round(firstEventMs), exportEdit: summary(samples.exportEdit), commentEdit: summary(samples.commentEdit), ratio: 0 };
     naming.ratio = round(naming.exportEdit.eventToNamedMs.p99 / naming.commentEdit.eventToNamedMs.p99);
     console.log(
-      `${WIDELY_IMPORTED}: first event named ${firstEventNamed} dependents; export edit → named p50 ${naming.exportEdit.eventToNamedMs.p50} ms, p99 ${naming.exportEdit.eventToNamedMs.p99} ms ` +
+      `${WIDELY_IMPORTED}: first event named ${firstEventNamed} dependents in ${round(firstEventMs)} ms (pool start included); later edits: export edit → named p50 ${naming.exportEdit.eventToNamedMs.p50} ms, p99 ${naming.exportEdit.eventToNamedMs.p99} ms ` +
         `(${naming.exportEdit.dependentsNamed.min}–${naming.exportEdit.dependentsNamed.max} named); comment edit (cut off) p50 ${naming.commentEdit.eventToNamedMs.p50} ms, p99 ${naming.commentEdit.eventToNamedMs.p99} ms ` +
         `(${naming.commentEdit.dependentsNamed.max} named); ratio ${naming.ratio}×`,
     );
