@@ -19,19 +19,10 @@ import * as path from 'node:path';
 import { createEngine } from '../engine/engine.js';
 import { WatchService, type WatchEvent } from '../engine/streams/watch-service.js';
 import { generateMonorepo } from './corpus.js';
+import { numberFlag, percentile } from './stats.js';
 
 const PROJECT = path.join(__dirname, '..', '..');
 const RESULTS = path.join(PROJECT, 'bench', 'results');
-
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(name);
-  return index < 0 ? fallback : Number(process.argv[index + 1]);
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 const round = (n: number): number => Math.round(n * 100) / 100;
 
@@ -49,9 +40,9 @@ function listSourceFiles(root: string): string[] {
 }
 
 async function main(): Promise<void> {
-  const files = flag('--files', 10_000);
-  const edits = flag('--edits', 200);
-  const stormWrites = flag('--storm', 10_000);
+  const files = numberFlag('--files', 10_000);
+  const edits = numberFlag('--edits', 200);
+  const stormWrites = numberFlag('--storm', 10_000);
   const root = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'strata-watch-bench-')));
   try {
     generateMonorepo(root, { files });

@@ -227,7 +227,10 @@ export class Engine {
   /**
    * Watches the root (chokidar, the same ignore rules as discovery): every add, change, unlink or
    * rename invalidates through the revision clock; storms and watcher errors trigger a rescan by
-   * stat. Resolves once the watcher is ready. Calling it again returns the same watcher.
+   * stat. The dependency graph is read whole at the start and updated from each event's new parse,
+   * so every event's `invalidated` names the transitive dependents (with early cutoff: an edit that
+   * keeps the export signature names the file alone). Resolves once the watcher is ready and the
+   * graph built. Calling it again returns the same watcher.
    */
   async watch(): Promise<WatchService> {
     this.#assertOpen();
@@ -236,11 +239,11 @@ export class Engine {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { WatchService: Service } = require('./streams/watch-service.js') as typeof import('./streams/watch-service.js');
       this.#watcher = new Service(
-        { root: this.root, invalidate: (paths) => this.invalidate(paths), dependentsOf: (file) => this.#graph.knownDependents(file) },
+        { root: this.root, invalidate: (paths) => this.invalidate(paths), affectedBy: (file, change) => this.#graph.affectedBy(file, change) },
         { cacheDir: this.#disk.open()?.dir ?? this.options.cacheDir, includeNodeModules: this.options.includeNodeModules },
       );
     }
-    await this.#watcher.ready();
+    await Promise.all([this.#watcher.ready(), this.#graph.startLive()]);
     return this.#watcher;
   }
 

@@ -68,6 +68,9 @@ describe('strata doctor (CLI)', () => {
     const answer = strataJson(['doctor', tree.root, '--strict'], tree.root);
     expect(answer).toMatchObject({ schemaVersion: 1, root: tree.root, problems: 0, repaired: 0, alerts: [] });
     expect(answer.findings.filter((finding: { severity: string }) => finding.severity === 'problem')).toEqual([]);
+    // After a single cold warm: no budget advice (each file was read once), and it says why.
+    expect(answer.recommendations).toEqual([]);
+    expect(answer.hitRates.note).toMatch(/^too little history to judge: content \(\d+ accesses, 0 of them could have hit\)/);
   });
 
   it('finds a planted inconsistency, exits 0 without --strict and 1 with it', async () => {
@@ -125,12 +128,28 @@ describe('diagnose', () => {
     expect(diagnose({ root: '/r', stats: stats({ bytes: 500 }), options, validation: clean, rssBytes: 10_000 }).findings).toEqual([]);
   });
 
-  it('suggests how to raise a low hit rate, from the last run when this process has no accesses', () => {
-    const lastRunLevels = { content: { ...emptyLevel(), hits: 42, misses: 58 }, ast: emptyLevel(), results: emptyLevel(), streams: emptyLevel() };
-    const report = diagnose({ root: '/r', stats: stats({}), options, validation: clean, rssBytes: 1e9, lastRunLevels });
+  it('suggests how to raise a low hit rate, from the last run when this process has no accesses, over the accesses that could have hit', () => {
+    // 40 files, 100 accesses: 60 repeated reads, 42 of them hits; 18 repeats missed after 30 evictions.
+    const lastRunLevels = { content: { ...emptyLevel(), hits: 42, misses: 58, evictions: 30 }, ast: emptyLevel(), results: emptyLevel(), streams: emptyLevel() };
+    const report = diagnose({ root: '/r', stats: stats({}), options, validation: clean, rssBytes: 1e9, lastRunLevels, lastRunFiles: { files: 40, fromDisk: 0 } });
     expect(report.hitRates.source).toBe('last-run');
-    expect(report.recommendations).toContain('content hit rate 0.42 < 0.8: raise contentBudget or warm first');
+    expect(report.hitRates.judged?.content).toEqual({ couldHaveHit: 60, hitRate: 0.7 });
+    expect(report.recommendations).toContain('content hit rate 0.70 < 0.8 over 60 accesses that could have hit: raise contentBudget or warm first');
     expect(report.problems).toBe(0); // advice, not a problem
+  });
+
+  it('gives no budget advice after a cold warm or a warm restart, and says there is too little history', () => {
+    // A warm of 500 files: each read once, every read a miss of the fresh process; the restart took them from disk.
+    const cold = { hits: 0, misses: 500, evictions: 120 };
+    const lastRunLevels = { content: { ...emptyLevel(), ...cold }, ast: { ...emptyLevel(), ...cold }, results: emptyLevel(), streams: emptyLevel() };
+    const report = diagnose({ root: '/r', stats: stats({}), options, validation: clean, rssBytes: 1e9, lastRunLevels, lastRunFiles: { files: 500, fromDisk: 500 } });
+    expect(report.recommendations).toEqual([]);
+    expect(report.findings).toEqual([]);
+    expect(report.hitRates.note).toMatch(/content \(500 accesses, 0 of them could have hit\), ast \(500 accesses, 0 of them could have hit\).*500 of its 500 files' ASTs from the disk store/);
+    // Live counters with misses but no evictions: every miss was a first read (or after an edit).
+    const live = diagnose({ root: '/r', stats: stats({ hits: 5, misses: 400 }), options, validation: clean, rssBytes: 1e9 });
+    expect(live.hitRates.judged?.content).toEqual({ couldHaveHit: 5, hitRate: 1 });
+    expect(live.recommendations).toEqual([]);
   });
 
   it('counts alerts firing on the live counters as problems', () => {

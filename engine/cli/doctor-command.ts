@@ -34,7 +34,8 @@ export function registerDoctor(program: Command, setExit: (code: number) => void
     try {
       const dir = existingCacheDir(engine.options);
       const lastRun = dir === null ? null : readLastRun(dir, indexIdFor(dir, engine.options.root));
-      report = diagnoseEngine(engine, { repair: flags.repair === true, lastRunLevels: lastRun?.levels ?? null });
+      const lastRunFiles = lastRun ? { files: lastRun.files, fromDisk: lastRun.fromDisk } : null;
+      report = diagnoseEngine(engine, { repair: flags.repair === true, lastRunLevels: lastRun?.levels ?? null, lastRunFiles });
     } finally {
       await engine.close();
     }
@@ -54,13 +55,14 @@ export function formatDoctorReport(report: DoctorReport): string {
     `${report.root}: ${report.problems === 0 ? 'no problems' : `${report.problems} problem${report.problems === 1 ? '' : 's'}`}${report.repaired > 0 ? `, ${report.repaired} repaired` : ''}`,
     `  memory: caches ${(memory.cacheBytes / MEBIBYTE).toFixed(1)} MiB${share}, RSS ${(memory.rssBytes / MEBIBYTE).toFixed(1)} MiB; content ${(memory.contentBytes / MEBIBYTE).toFixed(1)} of ${(memory.contentBudget / MEBIBYTE).toFixed(0)} MiB, ast ${(memory.astBytes / MEBIBYTE).toFixed(1)} of ${(memory.astBudget / MEBIBYTE).toFixed(0)} MiB`,
   ];
-  const metrics = report.hitRates.metrics;
-  if (metrics !== null) {
-    const rates = Object.entries(metrics.levels)
+  const judged = report.hitRates.judged;
+  if (judged !== null) {
+    const rates = Object.entries(judged)
       .filter(([, level]) => level.hitRate !== null)
-      .map(([name, level]) => `${name} ${(level.hitRate! * 100).toFixed(1)}%`);
-    lines.push(`  hit rates (${report.hitRates.source === 'engine' ? 'this process' : 'last warm'}): ${rates.length > 0 ? rates.join(', ') : 'no accesses'}`);
+      .map(([name, level]) => `${name} ${(level.hitRate! * 100).toFixed(1)}% of ${level.couldHaveHit}`);
+    lines.push(`  hit rates over accesses that could have hit (${report.hitRates.source === 'engine' ? 'this process' : 'last warm'}): ${rates.length > 0 ? rates.join(', ') : 'none could'}`);
   }
+  if (report.hitRates.note !== null) lines.push(`  hit rates: ${report.hitRates.note}`);
   for (const finding of report.findings) lines.push(`  ${finding.severity === 'problem' && !finding.repaired ? 'problem' : finding.repaired ? 'repaired' : 'advice'}: ${finding.message}`);
   for (const alert of report.alerts) lines.push(`  alert: ${alert.message}`);
   for (const recommendation of report.recommendations) lines.push(`  → ${recommendation}`);

@@ -1,51 +1,85 @@
 /**
  * `strata watch [root]` (DESIGN.md, "Contract"): watches the root, invalidates through the engine
  * as files change and prints one line per event; with `--json`, exactly one JSON object per line,
- * `{ schemaVersion, event, path, invalidated, revision }`. `watching <root>` goes to stderr once the
- * watcher is ready. SIGINT or SIGTERM closes everything and exits 0.
+ * `{ schemaVersion, event, path, invalidated, revision }`, `invalidated` naming the changed file and
+ * its transitive dependents (engine.watch()). `watching <root>` goes to stderr once the watcher is
+ * ready and the dependency graph built. `--status [seconds]` adds a live status line on stderr (in
+ * place on a terminal, plain lines otherwise). SIGINT or SIGTERM closes everything and exits 0.
  */
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
-import { WatchService, type WatchEvent } from '../streams/watch-service.js';
+import type { WatchEvent } from '../streams/watch-service.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
+import { formatLiveStatus } from '../ops/live-status.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log } from './output.js';
+import { StatusLine } from './status-line.js';
+import { UsageError } from './usage-error.js';
+
+interface WatchFlags extends CommonFlags {
+  status?: boolean | string;
+}
+
+const DEFAULT_STATUS_SECONDS = 1;
 
 export function registerWatch(program: Command, setExit: (code: number) => void): void {
-  const command = program.command('watch [root]').description('watch the root and print what changed and what was invalidated, as it happens');
-  commonOptions(command).action(async (root: string | undefined, flags: CommonFlags) => {
+  const command = program
+    .command('watch [root]')
+    .description('watch the root and print what changed and what was invalidated (its dependents included), as it happens')
+    .option('--status [seconds]', `a live status line on stderr every SECONDS (default ${DEFAULT_STATUS_SECONDS}): hit rates, bytes, queues, pool; redrawn in place on a terminal, one line each time otherwise`);
+  commonOptions(command).action(async (root: string | undefined, flags: WatchFlags) => {
+    const statusMs = statusInterval(flags.status);
     const options = optionsFromCommon(root, flags);
-    // Watching parses nothing: no worker pool.
-    const engine = createEngine({ ...options, executor: 'in-thread' }, { machine: await machineFor(options) });
-    const service = new WatchService(engine, { cacheDir: engine.options.cacheDir, includeNodeModules: engine.options.includeNodeModules });
-    const subscription = service.subscribe();
+    // The pool parses what the dependency graph needs at the start (nothing after a warm: L2 on disk).
+    const engine = createEngine(options, { machine: await machineFor(options) });
     const json = flags.json === true;
     const quiet = flags.quiet === true && !json;
+    const status = statusMs === null ? null : new StatusLine(process.stderr);
     let stopping = false;
+    let stopWatching = (): void => undefined;
     const stop = (): void => {
       if (stopping) return;
       stopping = true;
-      subscription.close(); // ends the loop below
+      stopWatching(); // ends the loop below
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await service.ready();
+      const watcher = await engine.watch();
+      const subscription = watcher.subscribe();
+      stopWatching = () => subscription.close();
+      if (stopping) subscription.close();
       log(`watching ${engine.root}`);
+      if (status !== null && statusMs !== null) {
+        const draw = (): void => status.update(formatLiveStatus({ stats: engine.stats(), watch: watcher.stats(), queued: subscription.queue.size, rssBytes: process.memoryUsage().rss }));
+        draw();
+        timer = setInterval(draw, statusMs);
+      }
+      const print = (line: string): void => (status === null ? void process.stdout.write(line + '\n') : status.println(process.stdout, line));
       for await (const event of subscription) {
-        if (json) process.stdout.write(formatJson(event) + '\n');
-        else if (!quiet) process.stdout.write(formatText(event) + '\n');
+        if (json) print(formatJson(event));
+        else if (!quiet) print(formatText(event));
       }
       setExit(EXIT_OK);
     } finally {
+      clearInterval(timer);
+      status?.close();
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
-      subscription.close();
-      await service.close();
       await engine.close();
     }
   });
+}
+
+/** `--status [seconds]` in milliseconds; null without the flag. */
+function statusInterval(value: boolean | string | undefined): number | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return DEFAULT_STATUS_SECONDS * 1000;
+  const seconds = Number(value);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(value) || !(seconds >= 0.1)) throw new UsageError(`Invalid value for --status: "${value}". Accepted: a number of seconds, at least 0.1.`);
+  return Math.round(seconds * 1000);
 }
 
 /** One line: the DESIGN.md fields plus `schemaVersion`, nothing else. */

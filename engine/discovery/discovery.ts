@@ -3,9 +3,10 @@
  * failures, skips").
  *
  * - Source files are the names ending in one of {@link SOURCE_EXTENSIONS} (declaration files included).
- * - Dot-directories are walked, except `.git`. `.gitignore` files at every depth and the root's
- *   `.git/info/exclude` are honoured, with git's precedence (a deeper file overrides a shallower one;
- *   within one file the last matching pattern wins; nothing below an excluded directory comes back).
+ * - Dot-directories are walked, except `.git`. `.gitignore` files at every depth, those above the
+ *   root up to its repository's top, the repository's `info/exclude` and git's `core.excludesFile`
+ *   are honoured (repository-ignores.ts), with git's precedence (a deeper file overrides a shallower
+ *   one; within one file the last matching pattern wins; nothing below an excluded directory comes back).
  * - `node_modules` at any depth is skipped unless `includeNodeModules`; `excludeDirs` always are.
  * - Symlinks inside the root are followed once, by realpath: a file reached twice (through links or
  *   directly) is reported once, under the first path met in walk order. A link leading outside the
@@ -21,8 +22,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, warning, type DiscoveryEvent } from './discovery-events.js';
-import { deriveLayers, Layer, readIgnoreFile } from './ignore-rules.js';
+import { warning, type DiscoveryEvent } from './discovery-events.js';
+import { deriveLayers } from './ignore-rules.js';
+import { repositoryIgnores } from './repository-ignores.js';
 import { lstat, readDirectory, resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
 import { Walk, type Frame } from './walk.js';
 
@@ -59,12 +61,9 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
     const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, resolveExcludes(root, options.excludeDirs ?? []));
 
     const rootListing = readDirectory(rootReal);
-    const layers: Layer[] = [];
-    if (rootListing.entries.some((entry) => entry.name === '.git' && entry.isDirectory())) {
-      const exclude = readIgnoreFile(path.join(rootReal, '.git', 'info', 'exclude'));
-      if (exclude.error !== undefined) yield warning('.git/info/exclude', `cannot read: ${describe(exclude.error)}`);
-      else if (exclude.text !== undefined) layers.push(new Layer('', [exclude.text]));
-    }
+    const outer = repositoryIgnores(rootReal);
+    for (const problem of outer.warnings) yield warning(problem.path, problem.message);
+    const layers = outer.layers;
     const stack: Frame[] = [];
     walk.visitedDirs.add(rootReal);
     yield* walk.open(stack, '', rootReal, layers, rootListing);

@@ -1,5 +1,6 @@
 /**
- * The ignore rules of a walk: `.gitignore` files and `.git/info/exclude` as layers of patterns,
+ * The ignore rules of a walk: `.gitignore` files, `info/exclude` and `core.excludesFile` (those from
+ * above the root: repository-ignores.ts) as layers of patterns,
  * matched with git's precedence (the deepest file with a matching pattern decides), and the layers
  * for a directory a deeper file re-included.
  */
@@ -22,12 +23,15 @@ export class Layer {
   #tests = 0;
 
   /**
-   * @param base root-relative directory holding the ignore file; '' for the root.
+   * @param base root-relative directory holding the ignore file; '' for the root (and above it).
    * @param patterns the texts of its patterns, kept to rebuild the matcher and to derive variants.
+   * @param prefix for an ignore file above the root: the path from its directory to the root, with
+   *   a trailing '/' (its patterns match paths relative to its own directory); '' otherwise.
    */
   constructor(
     readonly base: string,
     readonly patterns: readonly string[],
+    readonly prefix = '',
   ) {
     this.#matcher = Layer.#compile(patterns);
   }
@@ -38,7 +42,7 @@ export class Layer {
       this.#matcher = Layer.#compile(this.patterns);
       this.#tests = 0;
     }
-    return this.#matcher.test(this.base === '' ? rel : rel.slice(this.base.length + 1));
+    return this.#matcher.test(this.prefix + (this.base === '' ? rel : rel.slice(this.base.length + 1)));
   }
 
   static #compile(patterns: readonly string[]): Ignore {
@@ -71,8 +75,8 @@ export function ignoreVerdict(layers: readonly Layer[], rel: string, directory: 
 export function deriveLayers(layers: readonly Layer[], dirRel: string): readonly Layer[] {
   return layers.map((layer) => {
     if (!layer.test(`${dirRel}/`).ignored) return layer;
-    const relative = layer.base === '' ? dirRel : dirRel.slice(layer.base.length + 1);
-    return new Layer(layer.base, [...layer.patterns, `!/${escapePattern(relative)}/`]);
+    const relative = layer.prefix + (layer.base === '' ? dirRel : dirRel.slice(layer.base.length + 1));
+    return new Layer(layer.base, [...layer.patterns, `!/${escapePattern(relative)}/`], layer.prefix);
   });
 }
 

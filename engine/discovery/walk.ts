@@ -125,9 +125,12 @@ export class Walk {
       if (event) yield event;
       return;
     }
-    // The walk's ancestors and every directory walked before are in `visitedDirs`.
+    // The walk's ancestors and every directory walked before are in `visitedDirs`. A link to an
+    // ancestor of itself is a loop; a second link to a directory walked already (pnpm's layout:
+    // `node_modules/.pnpm/*/node_modules/dep` and workspace links to the same package) is not: its
+    // files were reported once, under the first path met.
     if (this.visitedDirs.has(target)) {
-      yield skipped(item.rel, 'symlink-loop');
+      if (isWithin(target, item.real)) yield skipped(item.rel, 'symlink-loop');
       return;
     }
     this.visitedDirs.add(target);
@@ -174,6 +177,11 @@ export class Walk {
 }
 
 const SLASH = 0x2f;
+
+/** Whether `file` lies inside the directory `dir` (both absolute, `/` separated). */
+function isWithin(dir: string, file: string): boolean {
+  return file.startsWith(dir) && file.charCodeAt(dir.length) === SLASH;
+}
 
 function joinRel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;

@@ -22,8 +22,8 @@ import { ModuleResolver } from './module-resolver.js';
 /** What the service needs from an engine. */
 export interface DepsSource {
   readonly root: string;
-  /** The file's current imports (revalidated against the disk); `path` absolute. */
-  astOf(relativeOrAbsolute: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[] }>;
+  /** The file's current imports (revalidated against the disk) and export signature; `path` absolute. */
+  astOf(relativeOrAbsolute: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[]; readonly signature?: string }>;
   /** Every source file under the root, absolute. */
   listSourceFiles(): Promise<string[]>;
 }
@@ -124,6 +124,10 @@ export class DependencyService {
   #graph = new DependencyGraph();
   /** Source file (root-relative) → its resolved imports, as of the last scan that read it. */
   readonly #records = new Map<string, DependencyEntry[]>();
+  /** Source file (root-relative) → its export signature as last read (what early cutoff compares). */
+  readonly #signatures = new Map<string, string>();
+  /** Set while a watcher keeps the graph current: the node cap then no longer drops it. */
+  #held = false;
 
   constructor(source: DepsSource, options: DependencyServiceOptions = {}) {
     this.#source = source;
@@ -141,9 +145,10 @@ export class DependencyService {
 
   /** Drops the graph when it holds more nodes than allowed; the next query rebuilds what it needs. */
   #bound<T>(answer: T): T {
-    if (this.#graph.size > this.#maxNodes) {
+    if (!this.#held && this.#graph.size > this.#maxNodes) {
       this.#graph = new DependencyGraph();
       this.#records.clear();
+      this.#signatures.clear();
     }
     return answer;
   }
@@ -209,6 +214,49 @@ export class DependencyService {
     return this.#bound({ root: this.root, files: result, failed });
   }
 
+  /**
+   * Reads the whole tree into the graph and keeps it whole from now on (a watcher updates it file by
+   * file through {@link reread}, {@link remove} and {@link resolveDangling}; a scan per event would
+   * read every file).
+   */
+  async holdWhole(): Promise<{ files: string[]; failed: GraphFailure[] }> {
+    this.#held = true;
+    return this.#scan();
+  }
+
+  /** The export signature of `file` as last read; undefined when never read or unreadable. */
+  signatureOf(file: string): string | undefined {
+    return this.#signatures.get(file);
+  }
+
+  /** Re-reads one file's imports into the graph (after a change); returns its new signature, null when unreadable. */
+  async reread(file: string): Promise<string | null> {
+    this.#resolver.refresh();
+    const failure = await this.#readIntoGraph(file);
+    return failure === null ? (this.#signatures.get(file) ?? null) : null;
+  }
+
+  /** Removes a deleted file; its direct importers are re-read, as their imports may now resolve elsewhere. */
+  async remove(file: string): Promise<void> {
+    this.#records.delete(file);
+    this.#signatures.delete(file);
+    const importers = this.#graph.removeFile(file);
+    this.#resolver.refresh();
+    await this.#forEachConcurrently(importers, async (importer) => void (await this.#readIntoGraph(importer)));
+  }
+
+  /**
+   * Re-resolves the files with in-root imports that resolved nowhere (a file was added, so one may
+   * resolve now). Only those: re-resolving every import on each added file would cost a scan.
+   */
+  async resolveDangling(): Promise<void> {
+    const dangling: string[] = [];
+    for (const [file, entries] of this.#records) if (entries.some((entry) => entry.resolved === null && !entry.external)) dangling.push(file);
+    if (dangling.length === 0) return;
+    this.#resolver.refresh();
+    await this.#forEachConcurrently(dangling, async (file) => void (await this.#readIntoGraph(file)));
+  }
+
   /** Reads and resolves every source file, updating the graph; files gone since the last scan are removed. */
   async #scan(): Promise<{ files: string[]; failed: GraphFailure[] }> {
     this.#resolver.refresh();
@@ -218,6 +266,7 @@ export class DependencyService {
     for (const known of [...this.#records.keys()]) {
       if (present.has(known)) continue;
       this.#records.delete(known);
+      this.#signatures.delete(known);
       this.#graph.removeFile(known);
     }
     const failed: GraphFailure[] = [];
@@ -236,6 +285,7 @@ export class DependencyService {
       return null;
     } catch (error) {
       this.#records.set(file, []);
+      this.#signatures.delete(file);
       this.#graph.setDependencies(file, []);
       const code = isStrataError(error) ? error.code : ((error as NodeJS.ErrnoException | undefined)?.code ?? 'EIO');
       return { path: file, code, message: error instanceof Error ? error.message : String(error) };
@@ -256,6 +306,7 @@ export class DependencyService {
       entries.push({ specifier: record.specifier, resolved: resolved === null ? null : this.#relative(resolved), kind: record.kind, typeOnly: record.typeOnly, external });
     }
     this.#records.set(file, entries);
+    if (ast.signature !== undefined) this.#signatures.set(file, ast.signature);
     this.#graph.setDependencies(file, internalTargets(entries));
     return { tsconfig: config.configPath === null ? null : this.#relative(config.configPath), entries };
   }
@@ -312,7 +363,7 @@ function compare(a: string, b: string): number {
 export interface DepsHost {
   readonly root: string;
   readonly options: { readonly maxFileSize: number; readonly cacheDir: string | null };
-  ast(file: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[] }>;
+  ast(file: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[]; readonly signature?: string }>;
 }
 
 /** A {@link DepsSource} over an engine: `astOf` is `engine.ast`, source files come from discovery. */

@@ -7,6 +7,7 @@
  */
 import type { ImportRecord } from '../../shared/imports.js';
 import type { DependenciesAnswer, DependencyService, DependentsAnswer, TransitiveDependentsAnswer } from './deps-service.js';
+import type { FileChange, LiveGraph } from './live-graph.js';
 import type { ModuleResolver } from './module-resolver.js';
 
 /** What the graph reads through: the engine's own AST reads (not a caller's accesses) and its options. */
@@ -14,13 +15,14 @@ export interface GraphHost {
   readonly root: string;
   readonly options: { readonly maxFileSize: number; readonly cacheDir: string | null; readonly graphMaxNodes: number };
   /** The file's current imports, revalidated against the disk; `path` absolute. */
-  astOf(file: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[] }>;
+  astOf(file: string): Promise<{ readonly path: string; readonly imports: readonly ImportRecord[]; readonly signature: string }>;
 }
 
 export class GraphAccess {
   readonly #host: GraphHost;
   #resolver: ModuleResolver | null = null;
   #deps: DependencyService | null = null;
+  #live: LiveGraph | null = null;
 
   constructor(host: GraphHost) {
     this.#host = host;
@@ -43,11 +45,20 @@ export class GraphAccess {
     return depsModule().absoluteDependents(this.#host.root, answer);
   }
 
-  /** Transitive dependents from the graph when it is in memory; none otherwise (no scan per watch event). */
-  knownDependents(file: string): string[] {
-    const graph = this.#deps?.graph;
-    if (graph === undefined || !graph.has(file)) return [];
-    return graph.transitiveDependents(file).map((reached) => reached.path);
+  /** Reads the whole tree into the graph and keeps it current from then on (a watcher's start); once. */
+  startLive(): Promise<void> {
+    if (this.#live === null) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { LiveGraph: Live } = require('./live-graph.js') as typeof import('./live-graph.js');
+      this.#live = new Live(this.#service());
+    }
+    return this.#live.ready();
+  }
+
+  /** After {@link startLive}: updates the graph for a file's change; the other files it affects (root-relative). */
+  affectedBy(file: string, change: FileChange): Promise<string[]> {
+    if (this.#live === null) return Promise.resolve([]);
+    return this.#live.affectedBy(file, change);
   }
 
   /** The resolver with a fresh resolution snapshot (tsconfig files and the tree may have changed). */

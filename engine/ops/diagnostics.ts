@@ -7,6 +7,13 @@
  * - the file cache (L1) over its size budget → evict more aggressively;
  * plus the RSS over `memoryLimit`, when one is set.
  *
+ * Hit rates are judged only over work that could have hit: a miss that no budget avoids (the first
+ * read of a file in a process, every read of a cold warm, which reads each file once) says nothing
+ * about the budgets. A miss could have been a hit only if the level evicted something before (it is
+ * bounded by the evictions) and, for the last warm's counters, only on a repeated read (accesses
+ * beyond one per file). Where that leaves fewer than `minAccesses`, the report says there is too
+ * little history to advise, instead of advising.
+ *
  * Severity: a `problem` is something wrong now (an inconsistency not repaired, a memory rule broken,
  * an alert firing on the live counters); `advice` is a suggestion from past counters (a cold first
  * warm always has a low hit rate: worth a word, not a failure). `problems` counts problems and
@@ -15,7 +22,7 @@
 import type { EngineStats } from './engine-stats.js';
 import type { ValidationReport } from './validation.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
-import { evaluateAlerts, LEVEL_NAMES, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type AlertThresholds, type MetricsReport } from './metrics-report.js';
+import { evaluateAlerts, LEVEL_NAMES, metricsReport, MIN_ACCESSES_FOR_HIT_RATE_ALERT, type Alert, type AlertThresholds, type LevelMetrics, type MetricsReport } from './metrics-report.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
@@ -53,7 +60,14 @@ export interface DoctorReport {
   readonly root: string;
   readonly memory: MemoryDiagnosis;
   /** The counters the hit-rate analysis used: the live engine's, or the last warm's when it has none. */
-  readonly hitRates: { readonly source: 'engine' | 'last-run' | 'none'; readonly metrics: MetricsReport | null };
+  readonly hitRates: {
+    readonly source: 'engine' | 'last-run' | 'none';
+    readonly metrics: MetricsReport | null;
+    /** Per level, the accesses that could have hit and the hit rate over them (null: none could). */
+    readonly judged: Readonly<Record<LevelName, JudgedHitRate>> | null;
+    /** Why levels with accesses were not judged (too little history), or null. */
+    readonly note: string | null;
+  };
   readonly findings: readonly DoctorFinding[];
   readonly recommendations: readonly string[];
   readonly alerts: readonly Alert[];
@@ -61,6 +75,14 @@ export interface DoctorReport {
   readonly repaired: number;
   /** Unrepaired problem findings + firing alerts. */
   readonly problems: number;
+}
+
+/** A level's hit rate over the accesses that could have hit. */
+export interface JudgedHitRate {
+  /** Hits plus the misses a bigger budget might have avoided. */
+  readonly couldHaveHit: number;
+  /** hits / couldHaveHit; null when nothing could have hit. */
+  readonly hitRate: number | null;
 }
 
 export type DiagnoseOptions = Pick<ResolvedOptions, 'contentBudget' | 'astBudget' | 'memoryLimit'> & AlertThresholds;
@@ -75,6 +97,8 @@ export interface DiagnoseInput {
   readonly rssBytes?: number;
   /** The last persisted warm's level counters, for the hit-rate analysis of a fresh process. */
   readonly lastRunLevels?: Readonly<Record<LevelName, LevelSnapshot>> | null;
+  /** The last persisted warm's files and where their ASTs came from (with `lastRunLevels`). */
+  readonly lastRunFiles?: { readonly files: number; readonly fromDisk: number } | null;
   /** Accesses a level needs before its hit rate is judged. @default MIN_ACCESSES_FOR_HIT_RATE_ALERT */
   readonly minAccesses?: number;
 }
@@ -132,17 +156,49 @@ function memoryFindings(input: DiagnoseInput, rssBytes: number): { diagnosis: Me
   return { diagnosis, findings, recommendations };
 }
 
-function hitRateFindings(metrics: MetricsReport, input: DiagnoseInput, minAccesses: number): { findings: DoctorFinding[]; recommendations: string[] } {
+/**
+ * A level's hit rate over the accesses that could have hit (the module comment): the misses a bigger
+ * budget might have avoided are at most its evictions and, when each file's first read is known to
+ * be one access (a warm's counters), at most the repeated reads that missed.
+ */
+export function judgeHitRate(level: Pick<LevelMetrics, 'hits' | 'misses' | 'evictions'>, files: number | null): JudgedHitRate {
+  // A warm's first read of each file is a miss (a fresh process): the misses beyond one per file are repeats.
+  const repeatedMisses = files === null ? Infinity : Math.max(0, level.misses - files);
+  const avoidable = Math.min(level.misses, level.evictions, repeatedMisses);
+  const couldHaveHit = level.hits + avoidable;
+  return { couldHaveHit, hitRate: couldHaveHit === 0 ? null : level.hits / couldHaveHit };
+}
+
+function judgeLevels(metrics: MetricsReport, files: number | null): Record<LevelName, JudgedHitRate> {
+  const judged = {} as Record<LevelName, JudgedHitRate>;
+  for (const level of LEVEL_NAMES) judged[level] = judgeHitRate(metrics.levels[level], files);
+  return judged;
+}
+
+/** Why levels with accesses are not judged: too few of them could have hit. Null when every level with accesses is judged. */
+function historyNote(metrics: MetricsReport, judged: Readonly<Record<LevelName, JudgedHitRate>>, input: DiagnoseInput, minAccesses: number): string | null {
+  const tooLittle = LEVEL_NAMES.filter((level) => metrics.levels[level].accesses > 0 && judged[level].couldHaveHit < minAccesses).map(
+    (level) => `${level} (${metrics.levels[level].accesses} accesses, ${judged[level].couldHaveHit} of them could have hit)`,
+  );
+  if (tooLittle.length === 0) return null;
+  const restart = input.lastRunFiles && input.lastRunFiles.fromDisk > 0 ? ` (the last warm took ${input.lastRunFiles.fromDisk} of its ${input.lastRunFiles.files} files' ASTs from the disk store)` : '';
+  return `too little history to judge: ${tooLittle.join(', ')}; first reads miss whatever the budget${restart}. Ask again after repeated reads or a long-running session`;
+}
+
+function hitRateFindings(metrics: MetricsReport, judged: Readonly<Record<LevelName, JudgedHitRate>>, input: DiagnoseInput, minAccesses: number): { findings: DoctorFinding[]; recommendations: string[] } {
   const findings: DoctorFinding[] = [];
   const recommendations: string[] = [];
   for (const level of LEVEL_NAMES) {
     const m = metrics.levels[level];
-    if (m.hitRate !== null && m.accesses >= minAccesses && m.hitRate < input.options.alertMinHitRate) {
-      const message = `${level} hit rate ${m.hitRate.toFixed(2)} < ${input.options.alertMinHitRate}: ${HIT_RATE_SUGGESTIONS[level]}`;
+    const { couldHaveHit, hitRate } = judged[level];
+    // Evictions and misses only cost something where reads repeat: judged over the same accesses.
+    if (couldHaveHit < minAccesses) continue;
+    if (hitRate !== null && hitRate < input.options.alertMinHitRate) {
+      const message = `${level} hit rate ${hitRate.toFixed(2)} < ${input.options.alertMinHitRate} over ${couldHaveHit} accesses that could have hit: ${HIT_RATE_SUGGESTIONS[level]}`;
       findings.push({ category: 'hit-rate', severity: 'advice', level, path: null, problem: 'low-hit-rate', message, repaired: false });
       recommendations.push(message);
     }
-    if (m.evictionRate !== null && m.accesses >= minAccesses && m.evictionRate > input.options.alertMaxEvictionRate) {
+    if (m.evictionRate !== null && m.evictionRate > input.options.alertMaxEvictionRate) {
       const message = `${level} eviction rate ${m.evictionRate.toFixed(2)} > ${input.options.alertMaxEvictionRate} per access: the level is too small for the working set; raise its budget`;
       findings.push({ category: 'hit-rate', severity: 'advice', level, path: null, problem: 'high-eviction-rate', message, repaired: false });
       recommendations.push(message);
@@ -171,13 +227,12 @@ export function diagnose(input: DiagnoseInput): DoctorReport {
   const memory = memoryFindings(input, rssBytes);
   const live = metricsReport(input.stats);
   const alerts = evaluateAlerts(live, input.options, minAccesses);
-  const hitRates: DoctorReport['hitRates'] =
-    live.combined.accesses > 0
-      ? { source: 'engine', metrics: live }
-      : input.lastRunLevels
-        ? { source: 'last-run', metrics: metricsReport({ levels: input.lastRunLevels, content: { budget: input.options.contentBudget }, ast: { budget: input.options.astBudget } }) }
-        : { source: 'none', metrics: null };
-  const rates = hitRates.metrics === null ? { findings: [], recommendations: [] } : hitRateFindings(hitRates.metrics, input, minAccesses);
+  const lastRun = input.lastRunLevels ? metricsReport({ levels: input.lastRunLevels, content: { budget: input.options.contentBudget }, ast: { budget: input.options.astBudget } }) : null;
+  const source = live.combined.accesses > 0 ? 'engine' : lastRun !== null ? 'last-run' : 'none';
+  const metrics = source === 'engine' ? live : lastRun;
+  const judged = metrics === null ? null : judgeLevels(metrics, source === 'last-run' ? (input.lastRunFiles?.files ?? null) : null);
+  const hitRates: DoctorReport['hitRates'] = { source, metrics, judged, note: metrics === null || judged === null ? null : historyNote(metrics, judged, input, minAccesses) };
+  const rates = metrics === null || judged === null ? { findings: [], recommendations: [] } : hitRateFindings(metrics, judged, input, minAccesses);
   const consistency = consistencyFindings(input.validation);
   const findings = [...consistency, ...memory.findings, ...rates.findings];
   const recommendations = [...memory.recommendations, ...rates.recommendations];
@@ -195,7 +250,7 @@ export interface DiagnosedEngine {
   validate(options: { repair?: boolean }): ValidationReport;
 }
 
-export function diagnoseEngine(engine: DiagnosedEngine, options: { repair?: boolean; rssBytes?: number; lastRunLevels?: DiagnoseInput['lastRunLevels'] } = {}): DoctorReport {
+export function diagnoseEngine(engine: DiagnosedEngine, options: { repair?: boolean; rssBytes?: number; lastRunLevels?: DiagnoseInput['lastRunLevels']; lastRunFiles?: DiagnoseInput['lastRunFiles'] } = {}): DoctorReport {
   const validation = engine.validate({ repair: options.repair === true });
   return diagnose({
     root: engine.options.root,
@@ -204,5 +259,6 @@ export function diagnoseEngine(engine: DiagnosedEngine, options: { repair?: bool
     validation,
     ...(options.rssBytes !== undefined ? { rssBytes: options.rssBytes } : {}),
     ...(options.lastRunLevels !== undefined ? { lastRunLevels: options.lastRunLevels } : {}),
+    ...(options.lastRunFiles !== undefined ? { lastRunFiles: options.lastRunFiles } : {}),
   });
 }

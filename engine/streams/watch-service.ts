@@ -24,7 +24,7 @@
 import type * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSourceFile } from '../discovery/source-files.js';
-import { EventQueue, type EventQueueOptions, type WatchEvent, type WatchEventKind } from './event-queue.js';
+import { EventQueue, type EventQueueOptions, type WatchEvent } from './event-queue.js';
 import { fingerprintOf, sameFingerprint, statFile, type Fingerprint } from './file-fingerprint.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { NewDirChecks } from './new-dir-checks.js';
@@ -44,8 +44,12 @@ export interface WatchTarget {
   invalidate(paths: string[]): number;
   /** Extra ignore rule, on root-relative `/` paths. */
   isIgnored?(relativePath: string): boolean;
-  /** Files whose results may depend on this one (reverse edges, transitively), when known cheaply. */
-  dependentsOf?(relativePath: string): readonly string[];
+  /**
+   * The other files a change affects (the engine: transitive dependents, with early cutoff), after
+   * updating what it knows (the dependency graph) from the file's new state. Called one event at a
+   * time, in order; events are published once their files are named.
+   */
+  affectedBy?(relativePath: string, change: 'add' | 'change' | 'unlink'): readonly string[] | Promise<readonly string[]>;
 }
 
 export interface WatchServiceOptions {
@@ -82,6 +86,10 @@ export interface WatchServiceStats {
   readonly errors: number;
   readonly knownFiles: number;
   readonly subscribers: number;
+  /** Events waiting for the files they affect to be named (the dependency graph's update). */
+  readonly naming: number;
+  /** Events whose affected files could not be named (published with their own file only). */
+  readonly namingErrors: number;
 }
 
 export class WatchService {
@@ -108,6 +116,10 @@ export class WatchService {
   #rescanCount = 0;
   #rescanChanges = 0;
   #errors = 0;
+  /** Publications in order: each waits for the one before and for its affected files. */
+  #publishing: Promise<void> = Promise.resolve();
+  #naming = 0;
+  #namingErrors = 0;
 
   constructor(target: WatchTarget, options: WatchServiceOptions = {}) {
     this.#target = target;
@@ -185,6 +197,8 @@ export class WatchService {
       errors: this.#errors,
       knownFiles: this.#known.size,
       subscribers: this.#subscribers.size,
+      naming: this.#naming,
+      namingErrors: this.#namingErrors,
     };
   }
 
@@ -219,6 +233,7 @@ export class WatchService {
     for (const queue of this.#subscribers) queue.close();
     this.#subscribers.clear();
     await this.#watcher.close();
+    await this.#publishing; // an update of the target's graph in flight finishes before the target closes
   }
 
   // -------------------------------------------------------------------------------------------
@@ -330,11 +345,29 @@ export class WatchService {
     for (const file of files) this.#publish('unlink', file, [file], revision, detectedAt);
   }
 
-  #publish(kind: WatchEventKind, relative: string, changed: string[], revision: number, detectedAt: number): void {
+  #publish(kind: 'add' | 'change' | 'unlink', relative: string, changed: string[], revision: number, detectedAt: number): void {
     this.#published++;
-    const dependents = this.#target.dependentsOf?.(relative) ?? [];
-    const invalidated = dependents.length === 0 ? changed : [...new Set([...changed, ...dependents])];
-    const event: WatchEvent = { event: kind, path: relative, invalidated, revision, detectedAt };
+    const affectedBy = this.#target.affectedBy?.bind(this.#target);
+    if (affectedBy === undefined) {
+      this.#deliver({ event: kind, path: relative, invalidated: changed, revision, detectedAt });
+      return;
+    }
+    // In order, one at a time: each update of the graph sees the ones before it.
+    this.#naming++;
+    this.#publishing = this.#publishing.then(async () => {
+      let affected: readonly string[] = [];
+      try {
+        affected = this.#closed ? [] : await affectedBy(relative, kind);
+      } catch {
+        this.#namingErrors++; // the event still goes out, naming its own file: never lost
+      }
+      this.#naming--;
+      const invalidated = affected.length === 0 ? changed : [...new Set([...changed, ...affected])];
+      if (!this.#closed) this.#deliver({ event: kind, path: relative, invalidated, revision, detectedAt });
+    });
+  }
+
+  #deliver(event: WatchEvent): void {
     for (const queue of this.#subscribers) queue.push(event);
   }
 
