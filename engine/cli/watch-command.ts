@@ -11,11 +11,13 @@ import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log } from './output.js';
+import { remoteFromFlags, remoteOptions, type RemoteFlags } from './remote-flags.js';
 
 export function registerWatch(program: Command, setExit: (code: number) => void): void {
   const command = program.command('watch [root]').description('watch the root and print what changed and what was invalidated, as it happens');
-  commonOptions(command).action(async (root: string | undefined, flags: CommonFlags) => {
-    const options = optionsFromCommon(root, flags);
+  commonOptions(remoteOptions(command)).action(async (root: string | undefined, flags: CommonFlags & RemoteFlags) => {
+    const remote = remoteFromFlags(flags);
+    const options = { ...optionsFromCommon(root, flags), ...(remote !== undefined ? { remote } : {}) };
     // Watching parses nothing: no worker pool.
     const engine = createEngine({ ...options, executor: 'in-thread' }, { machine: await machineFor(options) });
     const service = new WatchService(engine, { cacheDir: engine.options.cacheDir, includeNodeModules: engine.options.includeNodeModules });
