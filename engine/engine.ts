@@ -32,6 +32,7 @@ import type { AnalyzerResults, AnalyzerSpec, ComputeContext } from './results/an
 import type { DependencyState } from './results/dependency-state.js';
 import { ResultsCache } from './results/results-cache.js';
 import { RevisionClock } from './revision-clock.js';
+import type { RemoteTier } from './remote/remote-tier.js';
 import type { CompilerHostOptions } from './hosts/compiler-host.js';
 import type { DocumentRegistryOptions } from './hosts/document-registry.js';
 import { SourceFiles, type SourceFileSettings } from './sourcefiles/source-files.js';
@@ -74,6 +75,8 @@ export class Engine {
   readonly #rss: RssSampler;
   readonly #graph: GraphAccess;
   readonly #sourceFiles: SourceFiles;
+  /** The shared remote tier; null unless configured (then node-redis loads on its first lookup). */
+  readonly #remote: RemoteTier | null;
   #watcher: WatchService | null = null;
   #closed = false;
 
@@ -91,6 +94,8 @@ export class Engine {
     this.#results = new ResultsCache({ maxEntries: o.resultsMaxEntries, retentionMs: o.resultsRetention });
     this.#disk = new DiskState({ options: o, keyPrefix, env: sources.env ?? process.env, results: this.#results, warn, saveOthers: () => this.#predictive.save() });
     const persistence = (): ReturnType<DiskState['open']> => this.#disk.open();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.#remote = o.remote === null ? null : new (require('./remote/remote-tier.js') as typeof import('./remote/remote-tier.js')).RemoteTier(o.remote);
     this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, persistence });
     this.#predictive = new PredictiveWarming(
       { root: o.root, patternsFile: () => persistence()?.patternsFile ?? null, warn, load: (relative) => this.#readAst(relative), isLoaded: (relative) => this.#astReader.inMemory(relative), hasRoom: () => roomToPrefetch({ content: this.#content, asts: this.#asts, limits: o, nearMemoryLimit: () => this.#rss.near(DEGRADE_AT) }) },
@@ -106,6 +111,7 @@ export class Engine {
       pool: this.#pool,
       clock: this.#clock,
       keyPrefix,
+      remote: this.#remote,
       rss: this.#rss,
       warnings: this.#warnings,
       persistence,
@@ -293,6 +299,7 @@ export class Engine {
       disk: this.#disk.current,
       predictive: this.#predictive.stats(),
       sourceFiles: this.#sourceFiles.snapshot(),
+      remote: this.#remote?.counters() ?? null,
     });
   }
 
@@ -336,6 +343,7 @@ export class Engine {
     this.#watcher = null;
     await this.#predictive.stop();
     await this.#pool.close();
+    await this.#remote?.close();
     await this.#disk.close();
     this.#content.clear();
     this.#asts.clear();

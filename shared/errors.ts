@@ -23,7 +23,8 @@ export type StrataErrorCode =
   | 'ENOTCACHED' // the file is not a source file the engine can answer for
   | 'ECLOSED' // the engine was closed
   | 'EBUDGET' // a single entry can never fit its level's budget
-  | 'ECORRUPT'; // an encoded entry failed validation
+  | 'ECORRUPT' // an encoded entry failed validation
+  | 'EREMOTE'; // a remote record was rejected (signature, key, digest, size) or the remote failed
 
 export class StrataError extends Error {
   override readonly name = 'StrataError';

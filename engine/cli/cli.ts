@@ -56,6 +56,7 @@ export async function main(argv: readonly string[], startedAt: number = loadedAt
   (require('./doctor-command.js') as typeof import('./doctor-command.js')).registerDoctor(program, setExit);
   (require('./watch-command.js') as typeof import('./watch-command.js')).registerWatch(program, setExit);
   (require('./bench-command.js') as typeof import('./bench-command.js')).registerBench(program, setExit);
+  (require('./remote-command.js') as typeof import('./remote-command.js')).registerRemote(program, setExit);
   /* eslint-enable @typescript-eslint/no-require-imports */
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -14,10 +14,11 @@ import { formatLiveStatus } from '../ops/live-status.js';
 import { commonOptions, machineFor, optionsFromCommon, type CommonFlags } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log } from './output.js';
+import { remoteFromFlags, remoteOptions, type RemoteFlags } from './remote-flags.js';
 import { StatusLine } from './status-line.js';
 import { UsageError } from './usage-error.js';
 
-interface WatchFlags extends CommonFlags {
+interface WatchFlags extends CommonFlags, RemoteFlags {
   status?: boolean | string;
 }
 
@@ -28,9 +29,10 @@ export function registerWatch(program: Command, setExit: (code: number) => void)
     .command('watch [root]')
     .description('watch the root and print what changed and what was invalidated (its dependents included), as it happens')
     .option('--status [seconds]', `a live status line on stderr every SECONDS (default ${DEFAULT_STATUS_SECONDS}): hit rates, bytes, queues, pool; redrawn in place on a terminal, one line each time otherwise`);
-  commonOptions(command).action(async (root: string | undefined, flags: WatchFlags) => {
+  commonOptions(remoteOptions(command)).action(async (root: string | undefined, flags: WatchFlags) => {
     const statusMs = statusInterval(flags.status);
-    const options = optionsFromCommon(root, flags);
+    const remote = remoteFromFlags(flags);
+    const options = { ...optionsFromCommon(root, flags), ...(remote !== undefined ? { remote } : {}) };
     // The pool parses what the dependency graph needs at the start (nothing after a warm: L2 on disk).
     const engine = createEngine(options, { machine: await machineFor(options) });
     const json = flags.json === true;

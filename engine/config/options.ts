@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { invalidOption } from '../../shared/errors.js';
+import { remoteFromEnv, resolveRemote, type RemoteOptions, type ResolvedRemote } from '../remote/remote-config.js';
 import { DAY_MS, HOUR_MS, MEBIBYTE, MINUTE_MS, parseDuration, parseSize } from './units.js';
 
 export type ProfileName = 'development' | 'production' | 'ci';
@@ -94,6 +95,11 @@ export interface StrataOptions {
    * @default true (every profile; in ci, learned files are warmed after the changed ones)
    */
   predictive?: boolean;
+  /**
+   * The shared remote tier on Redis (engine/remote/): off unless a URL is given (here, in the
+   * config file's `remote`, or STRATA_REMOTE_URL). Merged field by field: config < env < this.
+   */
+  remote?: RemoteOptions;
 }
 
 export interface ResolvedOptions {
@@ -131,9 +137,11 @@ export interface ResolvedOptions {
   readonly budget: BudgetMode;
   readonly readValidation: ReadValidation;
   readonly predictive: boolean;
+  /** null when the remote tier is off. */
+  readonly remote: ResolvedRemote | null;
 }
 
-type ProfileValues = Omit<ResolvedOptions, 'root' | 'profile' | 'cacheDir'>;
+type ProfileValues = Omit<ResolvedOptions, 'root' | 'profile' | 'cacheDir' | 'remote'>;
 
 const SHARED_DEFAULTS = {
   persist: true,
@@ -240,7 +248,7 @@ export interface OptionSources {
   readonly machine?: MachineInfo;
 }
 
-type OptionKind = 'size' | 'duration' | 'nullable-duration' | 'nullable-size' | 'count' | 'fraction' | 'boolean' | 'enum' | 'path';
+type OptionKind = 'remote' | 'size' | 'duration' | 'nullable-duration' | 'nullable-size' | 'count' | 'fraction' | 'boolean' | 'enum' | 'path';
 
 interface OptionSpec {
   readonly kind: OptionKind;
@@ -284,6 +292,7 @@ const OPTION_SPECS: Readonly<Record<keyof StrataOptions, OptionSpec>> = {
   budget: { kind: 'enum', values: ['profile', 'auto'] },
   readValidation: { kind: 'enum', values: ['stat', 'none'] },
   predictive: { kind: 'boolean' },
+  remote: { kind: 'remote' },
 };
 
 export const OPTION_NAMES = Object.keys(OPTION_SPECS) as (keyof StrataOptions)[];
@@ -310,11 +319,12 @@ export function resolveOptions(given: StrataOptions = {}, sources: OptionSources
   const merged: Record<string, unknown> = { ...PROFILES[profile] };
   for (const layer of [fromFile, fromEnv, given] as Record<string, unknown>[]) {
     for (const [key, value] of Object.entries(layer)) {
-      if (value !== undefined && key !== 'root' && key !== 'profile') merged[key] = normalize(key as keyof StrataOptions, value);
+      if (value !== undefined && key !== 'root' && key !== 'profile' && key !== 'remote') merged[key] = normalize(key as keyof StrataOptions, value);
     }
   }
   const cacheDir = merged.cacheDir as string | undefined;
-  const resolved = { ...merged, root, profile, cacheDir: cacheDir === undefined ? null : path.resolve(root, cacheDir) } as { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] };
+  const remote = resolveRemote([fromFile.remote, remoteFromEnv(env), given.remote]);
+  const resolved = { ...merged, root, profile, remote, cacheDir: cacheDir === undefined ? null : path.resolve(root, cacheDir) } as { -readonly [K in keyof ResolvedOptions]: ResolvedOptions[K] };
   resolved.workers = Math.max(1, Math.min(resolved.workers, machine.cores));
   if (resolved.budget === 'auto') Object.assign(resolved, autoBudgets(resolved, machine));
   // An explicit budget above the profile's maximum raises that maximum: resolving never contradicts
@@ -338,6 +348,7 @@ function autoBudgets(options: ResolvedOptions, machine: MachineInfo): Pick<Resol
 function readEnv(env: NodeJS.ProcessEnv): StrataOptions {
   const out: Record<string, unknown> = {};
   for (const name of OPTION_NAMES) {
+    if (name === 'remote') continue; // STRATA_REMOTE_URL and its siblings: remote-config.ts
     const value = env[envNameOf(name)];
     if (value !== undefined && value !== '') out[name] = value;
   }
@@ -374,6 +385,8 @@ function normalize(name: keyof StrataOptions, value: unknown): unknown {
   };
   const isNull = value === null || value === 'none' || value === 'null' || value === 'off';
   switch (spec.kind) {
+    case 'remote':
+      return value; // resolved on its own (resolveRemote)
     case 'path':
       return typeof value === 'string' && value !== '' ? value : refuse('a non-empty path');
     case 'enum':

@@ -6,6 +6,7 @@ import type { PoolStats } from '../pool/parse-pool.js';
 import type { PredictiveStats } from '../prediction/predictive-warming.js';
 import type { SourceFileTierSnapshot } from '../sourcefiles/source-file-tier.js';
 import type { DiskStore } from '../store/disk-store.js';
+import type { RemoteCounters } from '../remote/remote-tier.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
 export interface EngineStats {
@@ -25,6 +26,8 @@ export interface EngineStats {
   readonly predictive: PredictiveStats;
   /** The SourceFile tier (`sourceFile()`, `compilerHost()`, `documentRegistry()`): a tier beside the levels. */
   readonly sourceFiles: SourceFileTierSnapshot;
+  /** The shared remote tier's counters; null when it is off. */
+  readonly remote: RemoteCounters | null;
 }
 
 /** The parts `engine.stats()` reads, each as narrow as the figure it gives. */
@@ -43,6 +46,7 @@ export interface StatsSources {
   readonly disk: { readonly dir: string; readonly indexSize: number; diskBytes(): number; counters(): PersistenceCounters & DiskStore['counters'] } | null;
   readonly predictive: PredictiveStats;
   readonly sourceFiles: SourceFileTierSnapshot;
+  readonly remote: RemoteCounters | null;
 }
 
 export function engineStats(s: StatsSources): EngineStats {
@@ -62,5 +66,6 @@ export function engineStats(s: StatsSources): EngineStats {
     disk: { dir: s.disk?.dir ?? null, bytes: s.disk?.diskBytes() ?? 0, indexedFiles: s.disk?.indexSize ?? 0, counters: s.disk?.counters() ?? null },
     predictive: s.predictive,
     sourceFiles: s.sourceFiles,
+    remote: s.remote,
   };
 }

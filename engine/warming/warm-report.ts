@@ -1,5 +1,6 @@
 /** The JSON contract of `strata warm --json` (DESIGN.md). */
 import type { FileFailure, FileSkip } from '../../shared/errors.js';
+import type { RemoteCounters } from '../remote/remote-tier.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -17,6 +18,10 @@ export interface WarmReport {
   readonly fromCache: number;
   readonly fromMemory: number;
   readonly fromDisk: number;
+  /** With a remote tier: files answered by verified remote entries (part of fromCache). */
+  readonly fromRemote?: number;
+  /** With a remote tier: its counters for this engine so far. */
+  readonly remote?: RemoteCounters;
   readonly failed: readonly FileFailure[];
   readonly skipped: readonly FileSkip[];
   /** Files parsed with syntax errors (a syntax error is an answer, not a failure). */

@@ -51,7 +51,7 @@ export interface WarmOptions {
 export type Warning = { path: string; message: string };
 
 /** What the warms need from the engine: its levels and pool, and a few answers of its own. */
-export interface WarmerParts extends Pick<WarmContext, 'options' | 'content' | 'reader' | 'asts' | 'pool' | 'clock' | 'keyPrefix'> {
+export interface WarmerParts extends Pick<WarmContext, 'options' | 'content' | 'reader' | 'asts' | 'pool' | 'clock' | 'keyPrefix' | 'remote'> {
   readonly rss: RssSampler;
   /** Problems met since the last warm; each warm takes them out and reports them. */
   readonly warnings: Warning[];
@@ -89,7 +89,8 @@ export class Warmer {
     const parts = this.#parts;
     const persistence = parts.persistence();
     const excludeDirs = [parts.options.cacheDir, persistence?.dir].filter((dir): dir is string => typeof dir === 'string');
-    const context = { options: parts.options, content: parts.content, reader: parts.reader, asts: parts.asts, pool: parts.pool, clock: parts.clock, keyPrefix: parts.keyPrefix };
+    const context = { options: parts.options, content: parts.content, reader: parts.reader, asts: parts.asts, pool: parts.pool, clock: parts.clock, keyPrefix: parts.keyPrefix, remote: parts.remote };
+    for (const message of parts.remote?.warnings.splice(0) ?? []) parts.warnings.push({ path: 'remote', message });
     const report = await runWarm({ ...context, excludeDirs, persistence, warnings: parts.warnings.splice(0) }, request);
     if (persistence) saveLastRun(persistence.lastRunFile, { ...report, savedAt: new Date().toISOString() });
     return report;

@@ -21,12 +21,17 @@ import { emptyLevel } from '../level-counters.js';
 import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
+import type { RemoteTier } from '../remote/remote-tier.js';
+import { remoteAstDecoder, remoteAstKey } from '../remote/remote-ast.js';
 import { ParseBatches, type PendingFile } from './parse-batches.js';
 import { fitToMemoryLimit, WarmLimits } from './warm-limits.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 
 export { BATCH_MAX_FILES, BATCH_TARGET_BYTES, MAX_BATCHES_PER_WORKER } from './parse-batches.js';
 export { PEAK_RSS_SAMPLE_MS, RSS_SAMPLE_MS } from './warm-limits.js';
+
+/** Local misses looked up on the remote in one round trip (node-redis pipelines them). */
+const REMOTE_LOOKUP_BATCH = 128;
 
 export interface WarmContext {
   readonly options: ResolvedOptions;
@@ -39,6 +44,8 @@ export interface WarmContext {
   readonly excludeDirs: readonly string[];
   /** The disk level; null when persistence is off or unavailable. */
   readonly persistence: AstPersistence | null;
+  /** The shared remote tier; null when off. */
+  readonly remote: RemoteTier | null;
   /** Problems met before the warm (e.g. an unusable cache directory), reported with it. */
   readonly warnings: readonly { readonly path: string; readonly message: string }[];
 }
@@ -88,10 +95,13 @@ class WarmRun {
   readonly #answered: string[] = [];
   /** Large files wait, under a memory limit, to be parsed one at a time after the rest. */
   readonly #deferred: DiscoveredFile[] = [];
+  /** Local misses waiting for one remote round trip together (pinned until answered). */
+  #remoteWaiting: PendingFile[] = [];
   #found = 0;
   #parsed = 0;
   #fromMemory = 0;
   #fromDisk = 0;
+  #fromRemote = 0;
   #parseErrors = 0;
   #bytes = 0;
   #nextId = 0;
@@ -103,7 +113,7 @@ class WarmRun {
     this.#persistence = ctx.persistence;
     this.#warnings = [...ctx.warnings];
     const levels = { content: ctx.content, asts: ctx.asts, pool: ctx.pool, contentPressureThreshold: ctx.options.contentPressureThreshold };
-    this.#batches = new ParseBatches(levels, limits, ctx.persistence ? ENTRY_CODEC : null, {
+    this.#batches = new ParseBatches(levels, limits, ctx.persistence || ctx.remote ? ENTRY_CODEC : null, {
       parsed: (files, outcomes) => this.#store(files, outcomes),
       settled: () => {
         limits.check();
@@ -151,7 +161,10 @@ class WarmRun {
         await this.#warmFile(event);
         if (this.#found % 256 === 0) this.#progress();
       }
-      if (limits.stoppedBy === null) await this.#batches.flush();
+      if (limits.stoppedBy === null) {
+        await this.#askRemote();
+        await this.#batches.flush();
+      }
       await this.#warmDeferred();
       await this.#batches.drain();
     } catch (error) {
@@ -160,6 +173,7 @@ class WarmRun {
       else this.#warnings.push({ path: '.', message: `discovery stopped: ${(error as Error).message}` });
     } finally {
       this.#batches.releaseUnsent();
+      for (const file of this.#remoteWaiting.splice(0)) if (file.pinned) this.#ctx.content.unpin(file.pinned);
       await discovery.return(undefined);
       await this.#batches.drain();
     }
@@ -172,6 +186,7 @@ class WarmRun {
       if (this.#limits.stoppedBy !== null) break;
       await this.#batches.drain();
       await this.#warmFile(event);
+      await this.#askRemote();
       await this.#batches.flush();
     }
   }
@@ -215,13 +230,46 @@ class WarmRun {
       persistence.remember(event.path, content.fingerprint, content.hash, key, null);
       return;
     }
-    // The first miss starts the threads, so workers load the parser while discovery goes on;
-    // a warm with nothing to parse never starts them.
-    ctx.pool.start();
     const pinned = read.type === 'cached' ? read.entry : null;
     if (pinned) ctx.content.pin(pinned);
     const ref = { id: this.#nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key };
-    await this.#batches.add({ ref, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision });
+    const pending: PendingFile = { ref, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision };
+    if (ctx.remote !== null && ctx.remote.state !== 'off') {
+      this.#remoteWaiting.push(pending);
+      if (this.#remoteWaiting.length >= REMOTE_LOOKUP_BATCH) await this.#askRemote();
+      return;
+    }
+    await this.#parse(pending);
+  }
+
+  async #parse(pending: PendingFile): Promise<void> {
+    // The first miss starts the threads, so workers load the parser while discovery goes on;
+    // a warm with nothing to parse never starts them.
+    this.#ctx.pool.start();
+    await this.#batches.add(pending);
+  }
+
+  /** The waiting local misses, looked up on the remote together: verified hits are stored, the rest parsed. */
+  async #askRemote(): Promise<void> {
+    const ctx = this.#ctx;
+    const remote = ctx.remote;
+    const waiting = this.#remoteWaiting;
+    if (remote === null || waiting.length === 0) return;
+    this.#remoteWaiting = [];
+    const hits = await Promise.all(waiting.map((file) => remote.fetch(remoteAstKey(file.key), remoteAstDecoder(file.key))));
+    for (const [i, file] of waiting.entries()) {
+      const hit = hits[i];
+      if (hit === undefined) {
+        await this.#parse(file);
+        continue;
+      }
+      if (file.pinned) ctx.content.unpin(file.pinned);
+      this.#fromRemote++;
+      if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
+        ctx.asts.set(file.key, hit.record);
+        this.#persistence?.remember(file.ref.path, file.fingerprint, file.hash, file.key, this.#persistence.has(file.key) ? null : hit.bytes);
+      }
+    }
   }
 
   /** A batch's outcomes into L2 and the disk level (unpinning their content). */
@@ -244,6 +292,7 @@ class WarmRun {
       if (ctx.clock.isCurrent(file.ref.path, file.revision)) {
         ctx.asts.set(file.key, { ast: outcome.ast, imports: outcome.imports, diagnostics: outcome.diagnostics, nodeCount: outcome.nodeCount, signature: outcome.signature });
         this.#persistence?.remember(file.ref.path, file.fingerprint, file.hash, file.key, outcome.entry);
+        if (outcome.entry !== null) ctx.remote?.upload(remoteAstKey(file.key), outcome.entry, ENTRY_CODEC);
       }
     }
     for (const file of byId.values()) {
@@ -257,6 +306,8 @@ class WarmRun {
    * saves the index; answers the store's size. A failure to save is a warning.
    */
   async saveIndex(): Promise<number> {
+    // Uploads of this warm (write-behind) finish here, within a deadline, so its report counts them.
+    await this.#ctx.remote?.flush();
     const persistence = this.#persistence;
     if (persistence === null) return 0;
     // Only a whole walk knows which files are gone.
@@ -285,9 +336,10 @@ class WarmRun {
       profile: ctx.options.profile,
       files: handled,
       parsed: this.#parsed,
-      fromCache: this.#fromMemory + this.#fromDisk,
+      fromCache: this.#fromMemory + this.#fromDisk + this.#fromRemote,
       fromMemory: this.#fromMemory,
       fromDisk: this.#fromDisk,
+      ...(ctx.remote !== null ? { fromRemote: this.#fromRemote, remote: ctx.remote.counters() } : {}),
       failed: this.#failed,
       skipped: this.#skipped,
       parseErrors: this.#parseErrors,
@@ -305,7 +357,7 @@ class WarmRun {
   }
 
   #done(): number {
-    return this.#parsed + this.#fromMemory + this.#fromDisk + this.#failed.length + this.#skipped.length;
+    return this.#parsed + this.#fromMemory + this.#fromDisk + this.#fromRemote + this.#failed.length + this.#skipped.length;
   }
 
   #progress(): void {

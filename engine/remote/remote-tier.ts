@@ -1,0 +1,257 @@
+/**
+ * The shared remote tier, below the disk store: read-through after a local miss (only verified
+ * entries come back), write-behind on a bounded queue, flushed by close() within a deadline.
+ *
+ * Keys: blobs are content-addressed, `strata:cas:<sha256>` (SET NX); records are per namespace and
+ * cache key, `strata:ac:<namespace>:<cache key>` (signed-record.ts). Blob before record, so a
+ * record never points at a blob not yet written; a record whose blob is gone is a miss.
+ *
+ * Trust: a record is accepted only when its key id is one of the trusted keys (for `trusted`) or,
+ * in the writer's own pull-request namespace, also its own signing key; then its signature over
+ * namespace + key + digest + size + codec is checked, then the blob's digest and size, then the
+ * caller's decoder runs with its own caps. Whatever fails is rejected, counted, and re-parsed.
+ */
+import * as os from 'node:os';
+import type * as crypto from 'node:crypto';
+import { RemoteClient, type RemoteState } from './remote-client.js';
+import type { ResolvedRemote } from './remote-config.js';
+import { loadPublicKey, loadSigningKey, type SigningKey } from './remote-keys.js';
+import { parseRecord, sha256Hex, signRecord, verifyRecord } from './signed-record.js';
+
+export const KEY_PREFIX = 'strata:';
+/** Uploads in flight at once (node-redis pipelines them on one connection). */
+const UPLOAD_CONCURRENCY = 16;
+/** close() waits at most this long for the write-behind queue. */
+export const FLUSH_DEADLINE_MS = 2000;
+
+export interface RemoteCounters {
+  readonly state: RemoteState;
+  readonly hits: number;
+  readonly misses: number;
+  readonly rejected: number;
+  readonly errors: number;
+  readonly uploaded: number;
+  readonly skipped: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export function blobKey(digest: string): string {
+  return `${KEY_PREFIX}cas:${digest}`;
+}
+
+export function recordKey(namespace: string, cacheKey: string): string {
+  return `${KEY_PREFIX}ac:${namespace}:${cacheKey}`;
+}
+
+/** A remote entry's checker: throws for bytes that are not a valid entry of `cacheKey`. */
+export type EntryDecoder<T> = (bytes: Buffer, cacheKey: string) => T;
+
+interface Upload {
+  readonly cacheKey: string;
+  readonly bytes: Uint8Array;
+  readonly codec: string;
+}
+
+export class RemoteTier {
+  readonly settings: ResolvedRemote;
+  readonly #client: RemoteClient;
+  readonly #signing: SigningKey | null;
+  /** Key ids accepted per namespace read. */
+  readonly #accepted = new Map<string, Map<string, crypto.KeyObject>>();
+  readonly #readNamespaces: readonly string[];
+  readonly #queue: Upload[] = [];
+  readonly #uploading = new Set<Promise<void>>();
+  readonly #producer: string;
+  /** Problems with the settings (an unreadable key), reported with the next warm. */
+  readonly warnings: string[] = [];
+  #hits = 0;
+  #misses = 0;
+  #rejected = 0;
+  #uploaded = 0;
+  #skipped = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #lastRejection: string | null = null;
+
+  constructor(settings: ResolvedRemote, producer = `strata@${os.hostname()}`) {
+    this.settings = settings;
+    this.#client = new RemoteClient(settings);
+    this.#producer = producer;
+    this.#signing = settings.mode === 'read-write' && settings.signingKey !== null ? this.#tryLoad(() => loadSigningKey(settings.signingKey as string)) : null;
+    if (settings.mode === 'read-write' && settings.signingKey === null) this.warnings.push('remote mode read-write without a signing key: nothing is uploaded');
+    const trusted = new Map<string, crypto.KeyObject>();
+    for (const file of settings.trustedKeys) {
+      const key = this.#tryLoad(() => loadPublicKey(file));
+      if (key) trusted.set(key.id, key.publicKey);
+    }
+    const own = settings.namespace;
+    this.#readNamespaces = own === 'trusted' ? ['trusted'] : [own, 'trusted'];
+    this.#accepted.set('trusted', trusted);
+    if (own !== 'trusted') {
+      const ownKeys = new Map(trusted);
+      if (this.#signing) ownKeys.set(this.#signing.id, this.#signing.publicKey);
+      this.#accepted.set(own, ownKeys);
+    }
+  }
+
+  get state(): RemoteState {
+    return this.#client.state;
+  }
+
+  get signingKeyId(): string | null {
+    return this.#signing?.id ?? null;
+  }
+
+  get trustedKeyIds(): string[] {
+    return [...(this.#accepted.get('trusted')?.keys() ?? [])];
+  }
+
+  get lastProblem(): string | null {
+    return this.#client.lastError ?? this.#lastRejection;
+  }
+
+  counters(): RemoteCounters {
+    return {
+      state: this.#client.state,
+      hits: this.#hits,
+      misses: this.#misses,
+      rejected: this.#rejected,
+      errors: this.#client.errors,
+      uploaded: this.#uploaded,
+      skipped: this.#skipped,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+    };
+  }
+
+  /** Round-trip time of a PING in ms; undefined when unreachable. */
+  ping(): Promise<number | undefined> {
+    return this.#client.ping();
+  }
+
+  /** Verified entries for these keys (absent = a miss); the lookups go out together. */
+  async fetchMany<T>(cacheKeys: readonly string[], decode: EntryDecoder<T>): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    await Promise.all(
+      cacheKeys.map(async (cacheKey) => {
+        const value = await this.fetch(cacheKey, decode);
+        if (value !== undefined) found.set(cacheKey, value);
+      }),
+    );
+    return found;
+  }
+
+  /** One verified entry, or undefined (a miss, a rejection or a failure: each counted). */
+  async fetch<T>(cacheKey: string, decode: EntryDecoder<T>): Promise<T | undefined> {
+    if (this.#client.state === 'off') return undefined;
+    for (const namespace of this.#readNamespaces) {
+      const bytes = await this.#client.get(recordKey(namespace, cacheKey));
+      if (bytes === undefined) return undefined; // failed: counted by the client
+      if (bytes === null) continue;
+      this.#bytesIn += bytes.length;
+      const value = await this.#verified(namespace, cacheKey, bytes, decode);
+      if (value === 'failed') return undefined;
+      if (value !== 'rejected' && value !== 'gone') {
+        this.#hits++;
+        return value.value;
+      }
+    }
+    this.#misses++;
+    return undefined;
+  }
+
+  async #verified<T>(namespace: string, cacheKey: string, recordBytes: Buffer, decode: EntryDecoder<T>): Promise<{ value: T } | 'rejected' | 'gone' | 'failed'> {
+    const reject = (why: string): 'rejected' => {
+      this.#rejected++;
+      this.#lastRejection = `${recordKey(namespace, cacheKey)}: ${why}`;
+      return 'rejected';
+    };
+    let record;
+    try {
+      record = parseRecord(recordBytes, recordKey(namespace, cacheKey));
+    } catch (error) {
+      return reject((error as Error).message);
+    }
+    if (record.namespace !== namespace || record.cacheKey !== cacheKey) return reject('signed for another namespace or key');
+    const publicKey = this.#accepted.get(namespace)?.get(record.keyId);
+    if (publicKey === undefined) return reject(`key id ${record.keyId} is not trusted for ${namespace}`);
+    if (!verifyRecord(record, publicKey)) return reject('bad signature');
+    if (record.size > this.settings.maxEntryBytes) return reject(`size ${record.size} over the cap ${this.settings.maxEntryBytes}`);
+    const blob = await this.#client.get(blobKey(record.digest));
+    if (blob === undefined) return 'failed';
+    if (blob === null) return 'gone'; // evicted: a miss
+    this.#bytesIn += blob.length;
+    if (blob.length !== record.size || sha256Hex(blob) !== record.digest) return reject('blob does not match its digest');
+    try {
+      return { value: decode(blob, cacheKey) };
+    } catch (error) {
+      return reject(`entry does not decode: ${(error as Error).message}`);
+    }
+  }
+
+  /** Queues an upload (read-write mode only); skipped and counted when too large or the queue is full. */
+  upload(cacheKey: string, bytes: Uint8Array, codec: string): void {
+    if (this.#signing === null || this.#client.state === 'off') return;
+    if (bytes.byteLength > this.settings.maxEntryBytes || this.#queue.length >= this.settings.queueMaxEntries) {
+      this.#skipped++;
+      return;
+    }
+    this.#queue.push({ cacheKey, bytes, codec });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#uploading.size < UPLOAD_CONCURRENCY && this.#queue.length > 0) {
+      const next = this.#queue.shift() as Upload;
+      const sending = this.#send(next).finally(() => {
+        this.#uploading.delete(sending);
+        this.#pump();
+      });
+      this.#uploading.add(sending);
+    }
+  }
+
+  async #send(upload: Upload): Promise<void> {
+    const signing = this.#signing as SigningKey;
+    const blob = Buffer.from(upload.bytes.buffer, upload.bytes.byteOffset, upload.bytes.byteLength);
+    const digest = sha256Hex(blob);
+    const wroteBlob = await this.#client.set(blobKey(digest), blob, true);
+    if (wroteBlob === undefined) return;
+    if (wroteBlob) this.#bytesOut += blob.length;
+    const namespace = this.settings.namespace;
+    const record = signRecord({ namespace, cacheKey: upload.cacheKey, digest, size: blob.length, codec: upload.codec, producer: this.#producer }, signing);
+    if ((await this.#client.set(recordKey(namespace, upload.cacheKey), record, false)) === undefined) return;
+    this.#bytesOut += record.length;
+    this.#uploaded++;
+  }
+
+  /** Waits for the write-behind queue, at most `deadlineMs`; what is left stays queued. */
+  async flush(deadlineMs = FLUSH_DEADLINE_MS): Promise<void> {
+    const until = performance.now() + deadlineMs;
+    while ((this.#queue.length > 0 || this.#uploading.size > 0) && performance.now() < until && this.#client.state !== 'off') {
+      await Promise.race([Promise.all(this.#uploading), sleep(Math.max(1, until - performance.now()))]);
+    }
+  }
+
+  /** Flushes the queue (at most `deadlineMs`; what is left is skipped and counted) and disconnects. */
+  async close(deadlineMs = FLUSH_DEADLINE_MS): Promise<void> {
+    await this.flush(deadlineMs);
+    this.#skipped += this.#queue.length;
+    this.#queue.length = 0;
+    await this.#client.close();
+  }
+
+  #tryLoad<T>(load: () => T): T | null {
+    try {
+      return load();
+    } catch (error) {
+      this.warnings.push((error as Error).message);
+      return null;
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
