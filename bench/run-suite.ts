@@ -2,11 +2,12 @@
  * `npm run bench`: the benchmark suite (bench/suite.ts) — every scenario on one corpus, each with
  * its peer measured in the same run; a table and bench/results/suite.json.
  *
- *   npm run bench -- [--corpus DIR] [--quick] [--json] [--out FILE]
+ *   npm run bench -- [--corpus DIR | --real] [--quick] [--only cold,restart,cli,cache,persistence,memory,concurrency,warming,change] [--json] [--out FILE]
  *
  * Exit 0 when it ran (whatever the figures), 1 when it could not run, 2 on a usage error.
  */
 import * as path from 'node:path';
+import { buildRealCorpus } from './real-corpus.js';
 import { runSuite, type SuiteOptions } from './suite.js';
 
 function parseArgs(argv: string[]): SuiteOptions {
@@ -14,6 +15,8 @@ function parseArgs(argv: string[]): SuiteOptions {
   let out: string | undefined;
   let quick = false;
   let json = false;
+  let only: string[] | undefined;
+  let real = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -24,10 +27,14 @@ function parseArgs(argv: string[]): SuiteOptions {
     if (arg === '--corpus') corpus = path.resolve(value());
     else if (arg === '--out') out = path.resolve(value());
     else if (arg === '--quick') quick = true;
+    else if (arg === '--only') only = value().split(',');
+    else if (arg === '--real') real = true;
     else if (arg === '--json') json = true;
-    else throw new UsageError(`unknown argument ${arg} (usage: npm run bench -- [--corpus DIR] [--quick] [--json] [--out FILE])`);
+    else throw new UsageError(`unknown argument ${arg} (usage: npm run bench -- [--corpus DIR | --real] [--quick] [--only GROUPS] [--json] [--out FILE])`);
   }
-  return { quick, json, ...(corpus !== undefined ? { corpus } : {}), ...(out !== undefined ? { out } : {}) };
+  // --real: the real corpus copied out of this project's node_modules (bench/real-corpus.ts).
+  if (real && corpus === undefined) corpus = buildRealCorpus().root;
+  return { quick, json, ...(corpus !== undefined ? { corpus } : {}), ...(out !== undefined ? { out } : {}), ...(only !== undefined ? { only } : {}) };
 }
 
 class UsageError extends Error {}

@@ -61,6 +61,8 @@ export interface SuiteOptions {
   readonly files?: number;
   /** Skip the benny micro benchmark (L1 vs lru-cache); its row is reported as not run. */
   readonly skipMicro?: boolean;
+  /** Run only these scenario groups (cold, restart, cli, cache, persistence, memory, concurrency, warming, change). @default all */
+  readonly only?: readonly string[];
   /** Progress lines. @default process.stderr */
   readonly progress?: (line: string) => void;
 }
@@ -228,6 +230,7 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
   const strata: number[] = [];
   const haste: number[] = [];
   const fec: number[] = [];
+  const floor: number[] = [];
   let reparsed = 0;
   for (let rep = 0; rep < reps; rep++) {
     const strataCache = tmpDir('strata-suite-cache-');
@@ -240,9 +243,10 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
       const second = await strataWarm(root, ['--cache-dir', strataCache]);
       reparsed += second.report.parsed;
       strata.push(second.wallMs);
+      floor.push((await timed([path.join(DIST_BENCH, 'walk-floor.js'), root])).wallMs);
       haste.push((await timed([path.join(DIST_BENCH, 'peer-haste-map.js'), root, hasteCache, 'warm'])).wallMs);
       fec.push((await timed([path.join(DIST_BENCH, 'peer-file-entry-cache.js'), root, fecCache])).wallMs);
-      log(`  warm restart ${rep + 1}/${reps}: strata ${strata.at(-1)!.toFixed(0)} ms, jest-haste-map ${haste.at(-1)!.toFixed(0)} ms, file-entry-cache ${fec.at(-1)!.toFixed(0)} ms`);
+      log(`  warm restart ${rep + 1}/${reps}: strata ${strata.at(-1)!.toFixed(0)} ms, walk + lstat floor ${floor.at(-1)!.toFixed(0)} ms, jest-haste-map ${haste.at(-1)!.toFixed(0)} ms, file-entry-cache ${fec.at(-1)!.toFixed(0)} ms`);
     } finally {
       removeDir(strataCache);
       removeDir(hasteCache);
@@ -253,7 +257,20 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
   return [
     row('warm restart vs jest-haste-map', 'ms', strata, haste, 'lower', `new process, unchanged tree: Strata's second warm (every AST ready, ${parsedNote}) vs jest-haste-map's warm build (its file map only)`),
     row('warm restart vs file-entry-cache', 'ms', strata, fec, 'lower', "file-entry-cache (ESLint's cache) only answers which files changed; Strata also has every AST ready"),
+    row('warm restart vs walk + lstat floor', 'ms', strata, floor, 'lower', 'a bare node process (bench/walk-floor.ts) that walks the tree, pruning node_modules and .git, and lstats every source file'),
   ];
+}
+
+/** The CLI's own start: `strata --help` vs `node -e 0`, whole processes, alternating. */
+async function cliStart(reps: number, log: Log): Promise<ScenarioResult[]> {
+  const help: number[] = [];
+  const bare: number[] = [];
+  for (let rep = 0; rep < reps * 3; rep++) {
+    help.push((await timed([CLI, '--help'])).wallMs);
+    bare.push((await timed(['-e', '0'])).wallMs);
+  }
+  log(`  cli start: strata --help ${median(help).toFixed(0)} ms, node -e 0 ${median(bare).toFixed(0)} ms (medians of ${help.length})`);
+  return [row('cli start: strata --help vs node -e 0', 'ms', help, bare, 'lower', `whole processes, ${help.length} alternating runs each; the goal is a ratio ≥ 0.67 (--help ≤ 1.5× node -e 0)`)];
 }
 
 async function warmCache(skip: boolean, log: Log): Promise<ScenarioResult[]> {
@@ -454,7 +471,8 @@ function summarise(scenarios: ScenarioResult[]): string[] {
   const cold = find('cold start vs sequential parse');
   lines.push(`Cold start: ${formatFigure(cold?.strata ?? null, 'files/s')} vs sequential ${formatFigure(cold?.peer ?? null, 'files/s')} = ${ratio(cold)}; vs jest-haste-map (no parsing) ${ratio(find('cold start vs jest-haste-map'))}.`);
   const restart = find('warm restart vs jest-haste-map');
-  lines.push(`Warm restart: ${formatFigure(restart?.strata ?? null, 'ms')}; ${ratio(restart)} vs jest-haste-map's warm build, ${ratio(find('warm restart vs file-entry-cache'))} vs file-entry-cache.`);
+  lines.push(`Warm restart: ${formatFigure(restart?.strata ?? null, 'ms')}; ${ratio(restart)} vs jest-haste-map's warm build, ${ratio(find('warm restart vs file-entry-cache'))} vs file-entry-cache, ${ratio(find('warm restart vs walk + lstat floor'))} vs the walk + lstat floor.`);
+  lines.push(`CLI start: strata --help ${ratio(find('cli start: strata --help vs node -e 0'))} of node -e 0's speed.`);
   lines.push(`L1 get-hit vs lru-cache: uniform ${ratio(find('warm cache: L1 get-hit vs lru-cache (uniform)'))}, zipf ${ratio(find('warm cache: L1 get-hit vs lru-cache (zipf)'))}.`);
   const bytes = find('persistence: bytes on disk per source byte');
   lines.push(`Persistence: ${formatFigure(bytes?.strata ?? null, 'B/B')} vs ${formatFigure(bytes?.peer ?? null, 'B/B')} bytes per source byte; AST load ${ratio(find('persistence: AST load vs re-read + re-parse'))} faster than re-parsing.`);
@@ -487,7 +505,7 @@ async function prepareCorpus(options: SuiteOptions, log: Log): Promise<{ root: s
 }
 
 function checkBuilt(): void {
-  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
+  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'walk-floor.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
   const missing = needed.filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`not built (run npx tsc -p tsconfig.json): ${missing.join(', ')}`);
 }
@@ -504,6 +522,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   const coldReps = options.repetitions ?? (options.quick ? 2 : 3);
   log(`corpus ${root}: ${size.files} files, ${mib(size.bytes)}; ${reps} repetition(s)`);
   const scenarios: ScenarioResult[] = [];
+  const wanted = (group: string): boolean => options.only === undefined || options.only.includes(group);
   // Scenario failures other than "cannot run" are reported in the row, never thrown.
   const guarded = async (names: string[], unit: string, body: () => Promise<ScenarioResult[]> | ScenarioResult[]): Promise<void> => {
     try {
@@ -514,23 +533,43 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
       for (const name of names) scenarios.push(notRun(name, unit, `not run: failed: ${message.slice(0, 300)}`));
     }
   };
-  log('cold start');
-  await guarded(['cold start vs sequential parse', 'cold start vs jest-haste-map'], 'files/s', () => coldStart(root, coldReps, log));
-  log('warm restart');
-  await guarded(['warm restart vs jest-haste-map', 'warm restart vs file-entry-cache'], 'ms', () => warmRestart(root, reps, log));
-  log('warm cache');
-  await guarded(['warm cache: L1 get-hit vs lru-cache (uniform)', 'warm cache: L1 get-hit vs lru-cache (zipf)'], 'gets/s', () => warmCache(options.skipMicro === true, log));
-  log('persistence');
-  await guarded(['persistence: bytes on disk per source byte', 'persistence: AST load vs re-read + re-parse'], 'B/B', () => persistence(root, options.quick ? 200 : 2000, log));
-  log('memory pressure');
-  await guarded(['memory pressure: corpus 3× the L1 budget'], 'files/s', () => memoryPressure(root, size.bytes, reps, log));
-  log('concurrency');
-  await guarded(['concurrency: 1 worker', 'concurrency: 4 callers vs 1'], 'files/s', () => concurrency(root, reps, log));
-  log('warming effectiveness');
-  await guarded(['warming: trace hit rate, dependency-warmed vs cold', 'warming: trace hit rate, predictive vs cold'], '% hits', async () => warmingEffectiveness(root, await sourceFilesOf(root), options.quick, log));
-  log('change');
-  await guarded(['change: one edit cascade (p99)'], 'ms', () => cascade(size.files, log));
-  await guarded(['change: watcher write → subscriber (p99)'], 'ms', () => watcher(options.quick, log));
+  if (wanted('cold')) {
+    log('cold start');
+    await guarded(['cold start vs sequential parse', 'cold start vs jest-haste-map'], 'files/s', () => coldStart(root, coldReps, log));
+  }
+  if (wanted('restart')) {
+    log('warm restart');
+    await guarded(['warm restart vs jest-haste-map', 'warm restart vs file-entry-cache', 'warm restart vs walk + lstat floor'], 'ms', () => warmRestart(root, reps, log));
+  }
+  if (wanted('cli')) {
+    log('cli start');
+    await guarded(['cli start: strata --help vs node -e 0'], 'ms', () => cliStart(reps, log));
+  }
+  if (wanted('cache')) {
+    log('warm cache');
+    await guarded(['warm cache: L1 get-hit vs lru-cache (uniform)', 'warm cache: L1 get-hit vs lru-cache (zipf)'], 'gets/s', () => warmCache(options.skipMicro === true, log));
+  }
+  if (wanted('persistence')) {
+    log('persistence');
+    await guarded(['persistence: bytes on disk per source byte', 'persistence: AST load vs re-read + re-parse'], 'B/B', () => persistence(root, options.quick ? 200 : 2000, log));
+  }
+  if (wanted('memory')) {
+    log('memory pressure');
+    await guarded(['memory pressure: corpus 3× the L1 budget'], 'files/s', () => memoryPressure(root, size.bytes, reps, log));
+  }
+  if (wanted('concurrency')) {
+    log('concurrency');
+    await guarded(['concurrency: 1 worker', 'concurrency: 4 callers vs 1'], 'files/s', () => concurrency(root, reps, log));
+  }
+  if (wanted('warming')) {
+    log('warming effectiveness');
+    await guarded(['warming: trace hit rate, dependency-warmed vs cold', 'warming: trace hit rate, predictive vs cold'], '% hits', async () => warmingEffectiveness(root, await sourceFilesOf(root), options.quick, log));
+  }
+  if (wanted('change')) {
+    log('change');
+    await guarded(['change: one edit cascade (p99)'], 'ms', () => cascade(size.files, log));
+    await guarded(['change: watcher write → subscriber (p99)'], 'ms', () => watcher(options.quick, log));
+  }
 
   const cpus = os.cpus();
   const out = path.resolve(options.out ?? path.join(RESULTS, 'suite.json'));

@@ -31,7 +31,30 @@ function bundleFile(): string | null {
   return bundle !== undefined && bundle.mtimeMs >= fs.statSync(__filename).mtimeMs ? file : null;
 }
 
+/**
+ * A bare `strata --help` / `-h` (commander's text, captured at build: top-help.ts) or `--version` /
+ * `-v`, answered without loading commander or cli.ts; null when the command line is anything else
+ * or the captured help is missing or older than this file.
+ */
+function topLevelAnswer(argv: readonly string[]): string | null {
+  if (argv.length !== 1 || process.env.STRATA_TOP_HELP === 'off') return null;
+  const flag = argv[0];
+  if (flag === '--version' || flag === '-v') {
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    return `${manifest.version}\n`;
+  }
+  if (flag !== '--help' && flag !== '-h') return null;
+  const file = path.join(__dirname, 'top-help.txt'); // TOP_HELP_FILE (top-help.ts is build-time only)
+  const help = fs.statSync(file, { throwIfNoEntry: false });
+  return help !== undefined && help.mtimeMs >= fs.statSync(__filename).mtimeMs ? fs.readFileSync(file, 'utf8') : null;
+}
+
 function run(argv: readonly string[]): Promise<number> {
+  const answer = topLevelAnswer(argv);
+  if (answer !== null) {
+    process.stdout.write(answer);
+    return Promise.resolve(0);
+  }
   const file = parseWarmArgv(argv) !== null ? bundleFile() : null;
   if (file === null) return main(argv);
   // A plain require: a V8 code cache of the bundle (vm.Script with cachedData) measured no faster.
