@@ -65,7 +65,7 @@ export function breakdown(profile: CpuProfile): Record<Bucket, number> & { total
 if (require.main === module) {
   const dir = process.argv[2];
   if (!dir) throw new Error('usage: profile-breakdown DIR');
-  const header = ['thread (profile)', 'wall', ...BUCKETS];
+  const header = ['thread', 'wall', ...BUCKETS];
   process.stdout.write(header.join('\t') + '\n');
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
     const b = breakdown(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
