@@ -7,6 +7,8 @@
  *
  * Corpus: DIR, or a generated monorepo (bench/corpus.ts, seed 42): 400 files with --quick, else
  * 10,000. Repetitions: 1 with --quick (2 for the cold start), else 3. Scenarios and peers:
+ *   - ceiling (bench/ceiling.ts): a cold warm with persistence vs min(one sequential process, N
+ *     independent processes on every Nth file), `--workers 1` vs sequential, the machine's scaling;
  *   - cold start: `strata warm --no-persist` vs a sequential read+parse baseline, and vs
  *     jest-haste-map building its map with 2 workers (regex dependency extraction, no parse);
  *   - warm restart: Strata's second (persisted) warm vs jest-haste-map's warm build vs
@@ -28,6 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverSourceFiles } from '../engine/discovery/discovery.js';
 import { DependencyGraph } from '../engine/graph/dependency-graph.js';
+import { measureCeiling } from './ceiling.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';
 import type { L1Figures } from './l1-get.js';
@@ -223,6 +226,17 @@ async function coldStart(root: string, reps: number, log: Log): Promise<Scenario
   return [
     row('cold start vs sequential parse', 'files/s', strata, baseline, 'higher', `strata warm --no-persist (default workers, ${strataFiles} files, peak RSS ${mib(median(rss))}) vs one thread reading + ts.createSourceFile; whole processes`),
     row('cold start vs jest-haste-map', 'files/s', strata, haste, 'higher', `jest-haste-map (2 workers, ${hasteFiles} files) extracts dependencies by regex and parses nothing; Strata parses and encodes every file`),
+  ];
+}
+
+async function ceiling(root: string, log: Log): Promise<ScenarioResult[]> {
+  const c = await measureCeiling(root, { log });
+  const best = c.median.sequentialMs <= c.median.ceilingMs ? c.sequentialMs : c.ceilingMs;
+  const load = `load average ${c.loadAverage.before[0]} → ${c.loadAverage.after[0]}`;
+  return [
+    row('ceiling: cold warm vs min(sequential, N processes)', 'ms', c.strataMs, best, 'lower', `strata warm, persistence on, defaults (${c.workers} workers, ${c.files} files) vs the faster of one process reading + ts.createSourceFile and ${c.workers} independent processes on every ${c.workers}th file; goal ≥ 0.95×; ${load}`),
+    row('ceiling: --workers 1 vs sequential', 'ms', c.strataOneWorkerMs, c.sequentialMs, 'lower', `strata warm --workers 1 vs one process reading + ts.createSourceFile; goal ≥ 0.85×`),
+    row('ceiling: machine scaling (N processes vs 1)', 'ms', c.ceilingMs, c.sequentialMs, 'lower', `${c.workers} independent processes vs one: what the cores give bare parsers today; Strata's goal of 1.45× on 2 workers applies where this is ≥ 1.6×`),
   ];
 }
 
@@ -468,6 +482,7 @@ function summarise(scenarios: ScenarioResult[]): string[] {
   const find = (name: string): ScenarioResult | undefined => scenarios.find((s) => s.name === name);
   const ratio = (s: ScenarioResult | undefined): string => (s?.ratio == null ? 'not run' : `${s.ratio.toFixed(2)}×`);
   const lines: string[] = [];
+  lines.push(`Ceiling: cold warm ${ratio(find('ceiling: cold warm vs min(sequential, N processes)'))} of min(sequential, N processes) (goal ≥ 0.95×); --workers 1 ${ratio(find('ceiling: --workers 1 vs sequential'))} of sequential (goal ≥ 0.85×); machine scaling ${ratio(find('ceiling: machine scaling (N processes vs 1)'))}.`);
   const cold = find('cold start vs sequential parse');
   lines.push(`Cold start: ${formatFigure(cold?.strata ?? null, 'files/s')} vs sequential ${formatFigure(cold?.peer ?? null, 'files/s')} = ${ratio(cold)}; vs jest-haste-map (no parsing) ${ratio(find('cold start vs jest-haste-map'))}.`);
   const restart = find('warm restart vs jest-haste-map');
@@ -505,7 +520,7 @@ async function prepareCorpus(options: SuiteOptions, log: Log): Promise<{ root: s
 }
 
 function checkBuilt(): void {
-  const needed = [CLI, ...['sequential-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'walk-floor.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
+  const needed = [CLI, ...['sequential-parse.js', 'ceiling-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'walk-floor.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
   const missing = needed.filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`not built (run npx tsc -p tsconfig.json): ${missing.join(', ')}`);
 }
@@ -533,6 +548,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
       for (const name of names) scenarios.push(notRun(name, unit, `not run: failed: ${message.slice(0, 300)}`));
     }
   };
+  if (wanted('ceiling')) {
+    log('ceiling');
+    await guarded(['ceiling: cold warm vs min(sequential, N processes)', 'ceiling: --workers 1 vs sequential', 'ceiling: machine scaling (N processes vs 1)'], 'ms', () => ceiling(root, log));
+  }
   if (wanted('cold')) {
     log('cold start');
     await guarded(['cold start vs sequential parse', 'cold start vs jest-haste-map'], 'files/s', () => coldStart(root, coldReps, log));

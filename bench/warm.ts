@@ -7,13 +7,17 @@
  * processes at once, against one: what the cores give two fully independent parsers), L1 get-hit vs lru-cache, L1
  * bookkeeping, and Strata's peak RSS against its budgets. Writes bench/results/warm.json.
  *
- *   npm run bench:warm -- [dir ...] [--runs 5] [--generate 3000] [--no-l1]
+ * Then the ceiling benchmark (bench/ceiling.ts) on the same corpora: persisted cold warm against
+ * min(sequential, N processes), `--workers 1` against sequential (bench/results/ceiling.json).
+ *
+ *   npm run bench:warm -- [dir ...] [--runs 5] [--generate 3000] [--no-l1] [--no-ceiling]
  *
  * Default corpora: this project's node_modules (real code) and a generated 10,000-file monorepo.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatCeiling, measureCeiling, writeCeilingResults, type CeilingResult } from './ceiling.js';
 import { generateMonorepo } from './corpus.js';
 import { runL1Benchmark, type L1Figures } from './l1-get.js';
 import { median, spread } from './stats.js';
@@ -93,20 +97,22 @@ async function benchCorpus(root: string, runs: number): Promise<CorpusResult> {
   };
 }
 
-function parseArgs(argv: string[]): { dirs: string[]; runs: number; generate: number; l1: boolean } {
+function parseArgs(argv: string[]): { dirs: string[]; runs: number; generate: number; l1: boolean; ceiling: boolean } {
   const dirs: string[] = [];
   let runs = 5;
   let generate = 10_000;
   let l1 = true;
+  let ceiling = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--runs') runs = Number(argv[++i]);
     else if (arg === '--generate') generate = Number(argv[++i]);
     else if (arg === '--no-l1') l1 = false;
+    else if (arg === '--no-ceiling') ceiling = false;
     else dirs.push(path.resolve(arg));
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
-  return { dirs, runs, generate, l1 };
+  return { dirs, runs, generate, l1, ceiling };
 }
 
 async function main(): Promise<void> {
@@ -124,6 +130,13 @@ async function main(): Promise<void> {
     corpora.push(await benchCorpus(dir, args.runs));
   }
   const l1: L1Figures | null = args.l1 ? await runL1Benchmark() : null;
+  const ceilings: CeilingResult[] = [];
+  if (args.ceiling) {
+    for (const dir of dirs) {
+      process.stderr.write(`ceiling ${dir}\n`);
+      ceilings.push(await measureCeiling(dir, { runs: Math.max(3, Math.min(args.runs, 5)) }));
+    }
+  }
 
   const rows = corpora.map((c) => [
     path.relative(PROJECT, c.corpus) || c.corpus,
@@ -144,6 +157,10 @@ async function main(): Promise<void> {
     if (l1.bookkeepingBytesPerEntry !== null) {
       process.stdout.write(`L1 bookkeeping: ${l1.bookkeepingBytesPerEntry.toFixed(0)} B/entry = ${(l1.bookkeepingShareOfBudget! * 100).toFixed(2)}% of the 75 MB budget at ${l1.keys} entries\n`);
     }
+  }
+  if (ceilings.length > 0) {
+    process.stdout.write('\nCeiling (bench/ceiling.ts):\n' + ceilings.map((c) => formatCeiling(c)).join('\n') + '\n');
+    process.stdout.write(`wrote ${path.relative(process.cwd(), writeCeilingResults(ceilings))}\n`);
   }
   fs.mkdirSync(RESULTS, { recursive: true });
   const out = path.join(RESULTS, 'warm.json');
