@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createClient, RESP_TYPES } from 'redis';
 import { createEngine } from '../engine/index.js';
+import { prometheusText } from '../engine/ops/prometheus.js';
 import { generateKeyPair, loadSigningKey } from '../engine/remote/remote-keys.js';
 import { blobKey, recordKey, RemoteTier } from '../engine/remote/remote-tier.js';
 import { remoteAstDecoder } from '../engine/remote/remote-ast.js';
@@ -72,7 +73,11 @@ describe('remote tier', () => {
     const first = checkout();
     const writer = createEngine({ root: first.root, cacheDir: cacheDir(), executor: 'in-thread', remote: { url: server.url, mode: 'read-write', signingKey: trusted.privateFile, trustedKeys: [trusted.publicFile] } });
     const written = await writer.warm();
+    const exposition = await prometheusText(writer.stats(), writer.options);
     await writer.close();
+    expect(exposition).toMatch(/^strata_remote_up 1$/m);
+    expect(exposition).toMatch(new RegExp(`^strata_remote_uploaded_total ${FILES}$`, 'm'));
+    expect(exposition).toMatch(/^strata_remote_errors_total 0$/m);
     expect(written.parsed).toBe(FILES);
     expect(written.remote).toMatchObject({ state: 'on', uploaded: FILES, errors: 0, rejected: 0 });
 

@@ -16,6 +16,8 @@
  * - `strata_sourcefile_hits_total`, `strata_sourcefile_misses_total`, `strata_sourcefile_evictions_total`,
  *   `strata_sourcefile_parses_total`, `strata_sourcefile_bytes`, `strata_sourcefile_entries`,
  *   `strata_sourcefile_budget_bytes` (the SourceFile tier, beside the levels)
+ * - `strata_remote_up` (1 while the remote tier is on), `strata_remote_{hits,misses,rejected,errors,
+ *   uploaded,skipped}_total`, `strata_remote_bytes_{in,out}_total` (only when a remote is configured)
  */
 import * as http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -76,6 +78,18 @@ export function prometheusRegistry(stats: EngineStats, options: AlertThresholds 
   gauge('strata_sourcefile_bytes', 'Estimated heap bytes of the SourceFiles held').set(tier.bytes);
   gauge('strata_sourcefile_entries', 'SourceFiles held by the tier').set(tier.entries);
   gauge('strata_sourcefile_budget_bytes', 'Byte budget of the SourceFile tier').set(tier.budget);
+  const remote = stats.remote;
+  if (remote !== null) {
+    gauge('strata_remote_up', '1 while the shared remote tier is on, 0 once it is off for the run').set(remote.state === 'off' ? 0 : 1);
+    counter('strata_remote_hits_total', 'Local misses answered by a verified remote entry').inc(remote.hits);
+    counter('strata_remote_misses_total', 'Remote lookups with no usable record').inc(remote.misses);
+    counter('strata_remote_rejected_total', 'Remote entries rejected (untrusted key, bad signature, digest or decode)').inc(remote.rejected);
+    counter('strata_remote_errors_total', 'Remote operations that failed (connect, deadline, server error)').inc(remote.errors);
+    counter('strata_remote_uploaded_total', 'Entries written to the remote').inc(remote.uploaded);
+    counter('strata_remote_skipped_total', 'Uploads skipped (over the size cap or past the queue bound)').inc(remote.skipped);
+    counter('strata_remote_bytes_in_total', 'Bytes read from the remote').inc(remote.bytesIn);
+    counter('strata_remote_bytes_out_total', 'Bytes written to the remote').inc(remote.bytesOut);
+  }
   return registry;
 }
 
