@@ -10,7 +10,6 @@
  *
  *   npm run bench:persistence -- [--tree DIR] [--real DIR] [--runs 3] [--generate 10000] [--sample 2000]
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,22 +24,14 @@ import { scriptKindName } from '../shared/script-kind.js';
 import { parseSource } from '../workers/parse-source.js';
 import { generateMonorepo } from './corpus.js';
 import { median, spread } from './stats.js';
+import { timedWarm as timedWarmProcess } from './timed-warm.js';
 
 const PROJECT = path.join(__dirname, '..', '..');
-const CLI = path.join(PROJECT, 'dist', 'engine', 'cli', 'main.js');
 const RESULTS = path.join(PROJECT, 'bench', 'results');
 const KINDS = { ts: ts.ScriptKind.TS, tsx: ts.ScriptKind.TSX, js: ts.ScriptKind.JS, jsx: ts.ScriptKind.JSX } as const;
 
-function timedWarm(root: string, cacheDir: string, extra: string[]): Promise<{ wallMs: number; report: { parsed: number; fromDisk: number; files: number; diskBytes: number } }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'warm', root, '--json', '--quiet', '--cache-dir', cacheDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, report: JSON.parse(stdout) }) : reject(new Error(`warm exited ${code}`))));
-  });
-}
+type WarmReport = { parsed: number; fromDisk: number; files: number; diskBytes: number };
+const timedWarm = (root: string, cacheDir: string, extra: string[]) => timedWarmProcess<WarmReport>(root, cacheDir, extra);
 
 export async function restartScenario(tree: string, runs: number): Promise<Record<string, unknown>> {
   const cold: number[] = [];

@@ -13,9 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPair } from '../engine/remote/remote-keys.js';
 import { median } from './stats.js';
+import { timedWarm } from './timed-warm.js';
 
 const PROJECT = path.join(__dirname, '..', '..');
-const CLI = path.join(PROJECT, 'dist', 'engine', 'cli', 'main.js');
 const RESULTS = path.join(PROJECT, 'bench', 'results');
 
 function arg(name: string, fallback: string): string {
@@ -23,20 +23,13 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
 }
 
-function warm(root: string, extra: string[]): Promise<{ wallMs: number; report: Record<string, any> }> {
+async function warm(root: string, extra: string[]): Promise<{ wallMs: number; report: Record<string, any> }> {
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-remote-cache-'));
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, 'warm', root, '--json', '--quiet', '--cache-dir', cacheDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      fs.rmSync(cacheDir, { recursive: true, force: true });
-      if (code === 0) resolve({ wallMs: performance.now() - started, report: JSON.parse(stdout) as Record<string, any> });
-      else reject(new Error(`warm exited ${code}`));
-    });
-  });
+  try {
+    return await timedWarm<Record<string, any>>(root, cacheDir, extra);
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
 
 async function freePort(): Promise<number> {
