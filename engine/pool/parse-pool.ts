@@ -20,11 +20,21 @@ export interface ParsePoolOptions {
   /** Worker entry file. @default the built workers/worker.js */
   readonly workerFile?: string;
   /**
-   * V8 young-generation size per worker, in MiB. @default V8's own. Measured on the 2-core machine
-   * (bench notes in README): 48 and 192 MiB gave no faster warm than the default, 192 cost ~100 MB RSS.
+   * V8 young-generation size per worker, in MiB. @default {@link UNCAPPED_YOUNG_GENERATION_MB} when no
+   * memory limit caps the workers' heaps, V8's own (48) under one: the memory model counts on it.
    */
   readonly youngGenerationMb?: number;
 }
+
+/**
+ * Young generation of an uncapped worker: 192 MiB, i.e. 64 MiB semi-spaces (V8's default: 16). The
+ * parser's garbage dies with each file, but with small semi-spaces each scavenge copies (and soon
+ * promotes) the tree of the file being parsed, so garbage collection took ~50% of a worker's parse time.
+ * Measured on the 8k-file npm corpus, one worker, GC time from `--cpu-prof` (the instrument that holds
+ * on a noisy shared machine): 48 MiB 3.0–4.8 s and 96 MiB 2.4 s against 1.6 s at 192 and 1.5 s at 384,
+ * for ~100–250 MB more peak RSS per worker (README, "Cold warm at the machine's ceiling").
+ */
+export const UNCAPPED_YOUNG_GENERATION_MB = 192;
 
 export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', '..', 'workers', 'worker.js');
 
@@ -91,7 +101,7 @@ export class ParsePool {
       concurrentTasksPerWorker: 1,
       resourceLimits: {
         ...(this.#heapLimitBytes !== null ? { maxOldGenerationSizeMb: Math.ceil(this.#heapLimitBytes / MEBIBYTE) } : {}),
-        ...(this.#options.youngGenerationMb ? { maxYoungGenerationSizeMb: this.#options.youngGenerationMb } : {}),
+        ...youngGenerationLimit(this.#options.youngGenerationMb, this.#heapLimitBytes),
       },
     });
     for (let i = 0; i < workers; i++) {
@@ -186,6 +196,12 @@ export class ParsePool {
     if (!this.#piscina) throw new Error('parse pool is closed');
     return (await this.#piscina.run(request)) as WorkerResponse;
   }
+}
+
+/** The young-generation part of a worker's resourceLimits: explicit, else large unless the heap is capped. */
+function youngGenerationLimit(explicitMb: number | undefined, heapLimitBytes: number | null): { maxYoungGenerationSizeMb?: number } {
+  if (explicitMb !== undefined && explicitMb > 0) return { maxYoungGenerationSizeMb: explicitMb };
+  return heapLimitBytes === null ? { maxYoungGenerationSizeMb: UNCAPPED_YOUNG_GENERATION_MB } : {};
 }
 
 function workerFailure(file: SlabFileRef, error: unknown): FileOutcome {
