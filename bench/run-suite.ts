@@ -2,7 +2,7 @@
  * `npm run bench`: the benchmark suite (bench/suite.ts) — every scenario on one corpus, each with
  * its peer measured in the same run; a table and bench/results/suite.json.
  *
- *   npm run bench -- [--corpus DIR | --real] [--quick] [--only ceiling,cold,restart,cli,cache,persistence,memory,concurrency,warming,change] [--json] [--out FILE]
+ *   npm run bench -- [--corpus DIR | --real] [--quick] [--only ceiling,cold,restart,cli,cache,persistence,loads,memory,concurrency,warming,change] [--json] [--out FILE]
  *
  * Exit 0 when it ran (whatever the figures), 1 when it could not run, 2 on a usage error.
  */

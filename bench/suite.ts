@@ -34,6 +34,8 @@ import { measureCeiling } from './ceiling.js';
 import { generateMonorepo } from './corpus.js';
 import { generateEdges } from './graph.js';
 import type { L1Figures } from './l1-get.js';
+import type { LibraryRestart } from './library-restart.js';
+import type { AstLoads } from './ast-loads.js';
 import { loadScenario } from './persistence.js';
 import { prng } from './seeded-random.js';
 import { median, spread } from './stats.js';
@@ -64,7 +66,7 @@ export interface SuiteOptions {
   readonly files?: number;
   /** Skip the benny micro benchmark (L1 vs lru-cache); its row is reported as not run. */
   readonly skipMicro?: boolean;
-  /** Run only these scenario groups (cold, restart, cli, cache, persistence, memory, concurrency, warming, change). @default all */
+  /** Run only these scenario groups (cold, restart, cli, cache, persistence, loads, memory, concurrency, warming, change). @default all */
   readonly only?: readonly string[];
   /** Progress lines. @default process.stderr */
   readonly progress?: (line: string) => void;
@@ -245,6 +247,8 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
   const haste: number[] = [];
   const fec: number[] = [];
   const floor: number[] = [];
+  const libraryEngine: number[] = [];
+  const libraryFloor: number[] = [];
   let reparsed = 0;
   for (let rep = 0; rep < reps; rep++) {
     const strataCache = tmpDir('strata-suite-cache-');
@@ -260,7 +264,11 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
       floor.push((await timed([path.join(DIST_BENCH, 'walk-floor.js'), root])).wallMs);
       haste.push((await timed([path.join(DIST_BENCH, 'peer-haste-map.js'), root, hasteCache, 'warm'])).wallMs);
       fec.push((await timed([path.join(DIST_BENCH, 'peer-file-entry-cache.js'), root, fecCache])).wallMs);
-      log(`  warm restart ${rep + 1}/${reps}: strata ${strata.at(-1)!.toFixed(0)} ms, walk + lstat floor ${floor.at(-1)!.toFixed(0)} ms, jest-haste-map ${haste.at(-1)!.toFixed(0)} ms, file-entry-cache ${fec.at(-1)!.toFixed(0)} ms`);
+      const library = lastJsonLine<LibraryRestart>((await timed([path.join(DIST_BENCH, 'library-restart.js'), root, strataCache])).stdout);
+      libraryEngine.push(median(library.engineMs));
+      libraryFloor.push(median(library.floorMs));
+      reparsed += library.parsed;
+      log(`  warm restart ${rep + 1}/${reps}: strata ${strata.at(-1)!.toFixed(0)} ms, walk + lstat floor ${floor.at(-1)!.toFixed(0)} ms, jest-haste-map ${haste.at(-1)!.toFixed(0)} ms, file-entry-cache ${fec.at(-1)!.toFixed(0)} ms; library ${libraryEngine.at(-1)!.toFixed(0)} ms vs in-process floor ${libraryFloor.at(-1)!.toFixed(0)} ms`);
     } finally {
       removeDir(strataCache);
       removeDir(hasteCache);
@@ -272,6 +280,7 @@ async function warmRestart(root: string, reps: number, log: Log): Promise<Scenar
     row('warm restart vs jest-haste-map', 'ms', strata, haste, 'lower', `new process, unchanged tree: Strata's second warm (every AST ready, ${parsedNote}) vs jest-haste-map's warm build (its file map only)`),
     row('warm restart vs file-entry-cache', 'ms', strata, fec, 'lower', "file-entry-cache (ESLint's cache) only answers which files changed; Strata also has every AST ready"),
     row('warm restart vs walk + lstat floor', 'ms', strata, floor, 'lower', 'a bare node process (bench/walk-floor.ts) that walks the tree, pruning node_modules and .git, and lstats every source file'),
+    row('library restart vs in-process walk + lstat floor', 'ms', libraryEngine, libraryFloor, 'lower', 'one process (bench/library-restart.ts): createEngine + warm() on the unchanged tree vs walkAndStat, alternating, 5 rounds per run (median per run); the goal is a ratio ≥ 0.5 (≤ 2× the floor)'),
   ];
 }
 
@@ -321,6 +330,24 @@ async function persistence(root: string, sample: number, log: Log): Promise<Scen
     row('persistence: bytes on disk per source byte', 'B/B', [sizes.strataLz4], [sizes.predecessorJsonGzip], 'lower', `encoded AST + lz4 vs the predecessor's JSON tree + gzip; encoded AST + gzip ${sizes.strataGzip.toFixed(2)}; ${load.files} files`),
     row('persistence: AST load vs re-read + re-parse', 'ms', [load.totalLoadMs], [load.totalReparseMs], 'lower', `whole sample of ${load.files} files (read, checksum, decompress, decode); median per-file ratio ${load.medianLoadVsReparse.toFixed(2)}×`),
   ];
+}
+
+/** Every persisted AST of the corpus loaded in a fresh process (bench/ast-loads.ts), after a real warm filled the cache. */
+async function astLoads(root: string, log: Log): Promise<ScenarioResult[]> {
+  const cache = tmpDir('strata-suite-loads-');
+  try {
+    await strataWarm(root, ['--cache-dir', cache]);
+    const loads = lastJsonLine<AstLoads>((await timed([path.join(DIST_BENCH, 'ast-loads.js'), root, cache])).stdout);
+    const b = loads.breakdownMs;
+    const breakdown = `read ${b.read.toFixed(0)} ms, checksum ${b.checksum.toFixed(0)} ms, decompress + unpack ${b.decompress.toFixed(0)} ms, decode ${b.decode.toFixed(0)} ms (of which AST validation ${b.astValidation.toFixed(0)} ms)`;
+    log(`  AST loads: ${loads.files} files, load ${loads.loadMs.toFixed(0)} ms vs re-read + re-parse ${loads.reparseMs.toFixed(0)} ms; engine.ast() ${loads.engineAstMs.toFixed(0)} ms; ${breakdown}`);
+    return [
+      row('AST loads: every persisted AST vs re-read + re-parse', 'ms', [loads.loadMs], [loads.reparseMs], 'lower', `fresh process, whole corpus (${loads.files} files, ${loads.compressedEntries} lz4 entries), each file's fastest of 3 passes; ${breakdown}; goal ≥ 25×`),
+      row('AST loads: engine.ast() of every file vs re-read + re-parse', 'ms', [loads.engineAstMs], [loads.reparseMs], 'lower', `a new engine (no warm), one pass: each call reads and hashes the file, then loads its entry; goal ≥ 25×`),
+    ];
+  } finally {
+    removeDir(cache);
+  }
 }
 
 async function memoryPressure(root: string, corpusBytes: number, reps: number, log: Log): Promise<ScenarioResult[]> {
@@ -520,7 +547,7 @@ async function prepareCorpus(options: SuiteOptions, log: Log): Promise<{ root: s
 }
 
 function checkBuilt(): void {
-  const needed = [CLI, ...['sequential-parse.js', 'ceiling-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'walk-floor.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
+  const needed = [CLI, ...['sequential-parse.js', 'ceiling-parse.js', 'peer-haste-map.js', 'peer-file-entry-cache.js', 'walk-floor.js', 'library-restart.js', 'ast-loads.js', 'engine-callers.js', 'l1-get-child.js', 'warming-effectiveness.js'].map((f) => path.join(DIST_BENCH, f))];
   const missing = needed.filter((f) => !fs.existsSync(f));
   if (missing.length) throw new Error(`not built (run npx tsc -p tsconfig.json): ${missing.join(', ')}`);
 }
@@ -558,7 +585,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   }
   if (wanted('restart')) {
     log('warm restart');
-    await guarded(['warm restart vs jest-haste-map', 'warm restart vs file-entry-cache', 'warm restart vs walk + lstat floor'], 'ms', () => warmRestart(root, reps, log));
+    await guarded(['warm restart vs jest-haste-map', 'warm restart vs file-entry-cache', 'warm restart vs walk + lstat floor', 'library restart vs in-process walk + lstat floor'], 'ms', () => warmRestart(root, reps, log));
   }
   if (wanted('cli')) {
     log('cli start');
@@ -571,6 +598,10 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteReport> {
   if (wanted('persistence')) {
     log('persistence');
     await guarded(['persistence: bytes on disk per source byte', 'persistence: AST load vs re-read + re-parse'], 'B/B', () => persistence(root, options.quick ? 200 : 2000, log));
+  }
+  if (wanted('loads')) {
+    log('AST loads (whole corpus)');
+    await guarded(['AST loads: every persisted AST vs re-read + re-parse', 'AST loads: engine.ast() of every file vs re-read + re-parse'], 'ms', () => astLoads(root, log));
   }
   if (wanted('memory')) {
     log('memory pressure');

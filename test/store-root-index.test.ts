@@ -113,7 +113,7 @@ describe('root index', () => {
     damage(bytes);
     fs.writeFileSync(file.file, bytes);
     const loaded = file.load(PREFIX);
-    expect(loaded).toEqual({ records: new Map(), status: 'corrupt', corrupt: 1 });
+    expect(loaded).toEqual({ records: new Map(), directories: null, status: 'corrupt', corrupt: 1 });
     expect(fs.existsSync(file.file)).toBe(false);
     expect(fs.readdirSync(dir).filter((name) => name.endsWith('.corrupt'))).toHaveLength(1);
     expect(file.load(PREFIX).status).toBe('missing');
@@ -129,13 +129,13 @@ describe('root index', () => {
     const file = new RootIndexFile(dir, 'abc');
     file.save(records(100), PREFIX, '.');
     fs.writeFileSync(file.file, damage(fs.readFileSync(file.file)));
-    expect(file.load(PREFIX)).toEqual({ records: new Map(), status: 'corrupt', corrupt: 1 });
+    expect(file.load(PREFIX)).toEqual({ records: new Map(), directories: null, status: 'corrupt', corrupt: 1 });
   });
 
   it('answers empty for an index written under another key prefix, and keeps the file', () => {
     const file = new RootIndexFile(dir, 'abc');
     file.save(records(10), 'parser-1.0', '.');
-    expect(file.load('parser-2.0')).toEqual({ records: new Map(), status: 'other-prefix', corrupt: 0 });
+    expect(file.load('parser-2.0')).toEqual({ records: new Map(), directories: null, status: 'other-prefix', corrupt: 0 });
     expect(fs.existsSync(file.file)).toBe(true);
     expect(file.load('parser-1.0').records.size).toBe(10);
   });
@@ -146,7 +146,7 @@ describe('root index', () => {
     const bytes = fs.readFileSync(file.file);
     bytes.writeUInt16LE(INDEX_FORMAT_VERSION + 1, 12);
     fs.writeFileSync(file.file, bytes);
-    expect(file.load(PREFIX)).toEqual({ records: new Map(), status: 'other-version', corrupt: 0 });
+    expect(file.load(PREFIX)).toEqual({ records: new Map(), directories: null, status: 'other-version', corrupt: 0 });
   });
 
   it('refuses to write a record that a load would refuse, so one bad record never discards a whole index', () => {

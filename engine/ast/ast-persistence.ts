@@ -15,6 +15,7 @@ import { isStrataError } from '../../shared/errors.js';
 import type { CodecId } from '../../native-bindings/lz4.js';
 import { isRacy, wallClockNs, type Fingerprint } from '../content/fingerprint.js';
 import type { AstKey } from './keys.js';
+import type { DirectorySnapshot } from '../discovery/discovery.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { lastRunFileFor, patternsFileFor, resultsFileFor } from '../store/layout.js';
 import { DiskStore } from '../store/disk-store.js';
@@ -75,6 +76,8 @@ export class AstPersistence {
   readonly #inFlight = new Set<Map<string, Uint8Array>>();
   /** Background pack writes not settled yet. */
   readonly #writes = new Set<Promise<void>>();
+  /** The directory snapshot saved with the index: the last complete walk's, or the loaded one. */
+  #directories: DirectorySnapshot | null;
   /** The index differs from what is on disk. */
   #dirty = false;
   #loaded = 0;
@@ -88,6 +91,7 @@ export class AstPersistence {
   private constructor(store: DiskStore, index: RootIndex, flushBytes: number) {
     this.#store = store;
     this.#index = index;
+    this.#directories = store.loadedDirectories;
     this.#flushBytes = flushBytes;
   }
 
@@ -144,6 +148,17 @@ export class AstPersistence {
       this.#dirty = true;
     }
     return true;
+  }
+
+  /** The directory snapshot of the walk that saved the index (a walk given it lists only changed directories); null when none. */
+  get directories(): DirectorySnapshot | null {
+    return this.#directories;
+  }
+
+  /** A complete walk's directory snapshot: saved with the index when it differs from the loaded one. */
+  rememberDirectories(snapshot: DirectorySnapshot, changed: boolean): void {
+    this.#directories = snapshot;
+    if (changed) this.#dirty = true;
   }
 
   /** True when an entry for this key is on disk (or on its way there). */
@@ -310,7 +325,7 @@ export class AstPersistence {
   save(): void {
     this.flush();
     if (!this.#dirty) return;
-    this.#store.saveIndex(this.#index);
+    this.#store.saveIndex(this.#index, this.#directories);
     this.#store.enforceBounds();
     this.#dirty = false;
   }

@@ -22,11 +22,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SnapshotRecorder, type DirectorySnapshot } from './directory-snapshot.js';
 import { warning, type DiscoveryEvent } from './discovery-events.js';
-import { deriveLayers } from './ignore-rules.js';
+import { deriveLayers, type Layer } from './ignore-rules.js';
 import { repositoryIgnores } from './repository-ignores.js';
-import { lstat, readDirectory, resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
+import { lstat, resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
 import { Walk, type Frame } from './walk.js';
+
+export { DirectorySnapshot } from './directory-snapshot.js';
 
 export { isSourceFile, SOURCE_EXTENSIONS, type SourceExtension } from './source-files.js';
 export type { DiscoveredFile, DiscoveryEvent, DiscoveryFailed, DiscoverySkipped, DiscoveryWarning } from './discovery-events.js';
@@ -41,6 +44,24 @@ export interface DiscoveryOptions {
   readonly excludeDirs?: readonly string[];
   /** Aborting stops the walk: the generator throws `signal.reason` at its next step. */
   readonly signal?: AbortSignal;
+  /**
+   * The directory snapshot of an earlier walk (directory-snapshot.ts): an unchanged directory is
+   * stat'ed instead of listed. Used only when `onSnapshot` is given too.
+   */
+  readonly snapshot?: DirectorySnapshot | null;
+  /**
+   * Takes the directories' stamps as the walk goes: called once the walk completes (not when it is
+   * aborted or left early) with its snapshot, and whether that differs from `snapshot`.
+   */
+  readonly onSnapshot?: (snapshot: DirectorySnapshot, taken: { readonly listed: number; readonly reused: number; readonly changed: boolean }) => void;
+}
+
+/**
+ * What every stored listing depends on besides its own directory's entries and `.gitignore`: the
+ * root, the options that prune entries, and the ignore rules from outside the root.
+ */
+function walkKeyOf(rootReal: string, includeNodeModules: boolean, excludes: readonly string[], outer: readonly Layer[]): string {
+  return JSON.stringify([rootReal, includeNodeModules, excludes, outer.map((layer) => [layer.prefix, layer.patterns])]);
 }
 
 /**
@@ -57,16 +78,19 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const startedAtMs = Date.now();
     const rootReal = fs.realpathSync(path.resolve(root));
-    const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, resolveExcludes(root, options.excludeDirs ?? []));
-
-    const rootListing = readDirectory(rootReal);
+    const excludes = resolveExcludes(root, options.excludeDirs ?? []);
     const outer = repositoryIgnores(rootReal);
     for (const problem of outer.warnings) yield warning(problem.path, problem.message);
     const layers = outer.layers;
+    const onSnapshot = options.onSnapshot;
+    const recorder = onSnapshot === undefined ? null : new SnapshotRecorder(walkKeyOf(rootReal, options.includeNodeModules, excludes, layers), startedAtMs);
+    const previous = recorder !== null && options.snapshot?.walkKey === recorder.walkKey ? options.snapshot : null;
+    const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, excludes, previous, recorder);
     const stack: Frame[] = [];
     walk.visitedDirs.add(rootReal);
-    yield* walk.open(stack, '', rootReal, layers, rootListing);
+    yield* walk.enter(stack, '', rootReal, layers, false);
 
     while (stack.length > 0) {
       if (aborted) signal?.throwIfAborted();
@@ -89,11 +113,9 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
           break;
         }
         case 'dir': {
-          const listing = readDirectory(item.real);
-          walk.syncCalls += 1 + (listing.entries.length >> 6);
           walk.visitedDirs.add(item.real);
           const layersBelow = item.reincluded ? deriveLayers(frame.layers, item.rel) : frame.layers;
-          yield* walk.open(stack, item.rel, item.real, layersBelow, listing);
+          yield* walk.enter(stack, item.rel, item.real, layersBelow, frame.listBelow);
           break;
         }
         case 'link':
@@ -101,6 +123,7 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
           break;
       }
     }
+    if (recorder !== null) onSnapshot?.(recorder.snapshot(), { listed: recorder.listed, reused: recorder.reused, changed: recorder.differsFrom(options.snapshot ?? null) });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

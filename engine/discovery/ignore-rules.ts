@@ -19,7 +19,8 @@ const MATCHER_CACHE_LIMIT = 16_384;
 
 /** The patterns of one ignore file, matched against paths relative to its directory. */
 export class Layer {
-  #matcher: Ignore;
+  /** Compiled on the first test: a restart that reuses every directory listing tests nothing. */
+  #matcher: Ignore | null = null;
   #tests = 0;
 
   /**
@@ -32,13 +33,11 @@ export class Layer {
     readonly base: string,
     readonly patterns: readonly string[],
     readonly prefix = '',
-  ) {
-    this.#matcher = Layer.#compile(patterns);
-  }
+  ) {}
 
   /** Tests a root-relative path below `base` (with a trailing '/' for a directory). */
   test(rel: string): { ignored: boolean; unignored: boolean } {
-    if (++this.#tests > MATCHER_CACHE_LIMIT) {
+    if (this.#matcher === null || ++this.#tests > MATCHER_CACHE_LIMIT) {
       this.#matcher = Layer.#compile(this.patterns);
       this.#tests = 0;
     }

@@ -5,10 +5,11 @@
  */
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
+import { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_REINCLUDED_DIR, ITEM_SEPARATOR, type DirectorySnapshot, type SnapshotRecorder } from './directory-snapshot.js';
 import { failed, skipped, warning, describe, type DiscoveryEvent } from './discovery-events.js';
-import { deriveLayers, ignoreVerdict, Layer } from './ignore-rules.js';
+import { deriveLayers, ignoreVerdict, Layer, readIgnoreFile } from './ignore-rules.js';
 import { isSourceFile } from './source-files.js';
-import { readDirectory, resolveLink, type Listing, type StatResult } from './walk-fs.js';
+import { lstat, readDirectory, resolveLink, type Listing, type StatResult } from './walk-fs.js';
 
 type ItemKind = 'file' | 'dir' | 'link';
 
@@ -28,6 +29,12 @@ export interface Frame {
   readonly layers: readonly Layer[];
   readonly items: readonly Item[];
   next: number;
+  /**
+   * The directories below must be listed, not taken from the snapshot: their stored listings were
+   * kept under other ignore rules (a `.gitignore` above them changed, or this directory is new to
+   * the snapshot, or was reached through a link).
+   */
+  readonly listBelow: boolean;
 }
 
 export class Walk {
@@ -48,13 +55,57 @@ export class Walk {
     readonly includeNodeModules: boolean,
     readonly maxFileSize: number,
     readonly excludes: readonly string[],
+    /** The listings of an earlier walk under the same walk key, or null. */
+    readonly snapshot: DirectorySnapshot | null = null,
+    /** Takes this walk's snapshot, or null (then directories are not stat'ed). */
+    readonly recorder: SnapshotRecorder | null = null,
   ) {}
 
-  /** Pushes the frame of a directory about to be walked; yields warnings about the directory itself. */
-  *open(stack: Frame[], rel: string, real: string, inherited: readonly Layer[], listing: Listing): Generator<DiscoveryEvent> {
+  /**
+   * Enters a directory reached directly (not through a link): with a snapshot, an unchanged one is
+   * stat'ed and its stored items reused (its `.gitignore` re-read and compared); any other is listed.
+   */
+  *enter(stack: Frame[], rel: string, real: string, inherited: readonly Layer[], listBelow: boolean): Generator<DiscoveryEvent> {
+    const recorder = this.recorder;
+    if (recorder === null) {
+      yield* this.open(stack, rel, real, inherited, this.#list(real), listBelow);
+      return;
+    }
+    // The stamp is taken before the listing: a change in between shows as a newer stamp next time.
+    const stats = lstat(real);
+    this.syncCalls++;
+    const snapshot = this.snapshot;
+    const row = snapshot === null ? -1 : snapshot.row(rel);
+    const storedIgnore = row < 0 ? null : (snapshot as DirectorySnapshot).gitignores[row]!;
+    if (!(stats instanceof fs.Stats)) {
+      yield* this.open(stack, rel, real, inherited, this.#list(real), true); // unreadable: its listing reports why
+      return;
+    }
+    if (!listBelow && row >= 0 && (snapshot as DirectorySnapshot).matches(row, stats)) {
+      const ignoreFile = storedIgnore === null ? {} : readIgnoreFile(`${real}/.gitignore`);
+      this.syncCalls++;
+      if (ignoreFile.error === undefined && (ignoreFile.text ?? null) === storedIgnore) {
+        const items = (snapshot as DirectorySnapshot).items[row]!;
+        this.#openStored(stack, rel, real, storedIgnore === null ? inherited : [...inherited, new Layer(rel, [storedIgnore])], items);
+        recorder.add(rel, stats, items, storedIgnore, true);
+        return;
+      }
+    }
+    const listing = this.#list(real);
+    const gitignore = listing.gitignore ?? null;
+    const below = listBelow || row < 0 || gitignore !== storedIgnore || listing.gitignoreError !== undefined;
+    const items = yield* this.open(stack, rel, real, inherited, listing, below);
+    if (items !== null && listing.gitignoreError === undefined) recorder.add(rel, stats, items, gitignore, false);
+  }
+
+  /**
+   * Pushes the frame of a directory about to be walked; yields warnings about the directory itself.
+   * Answers its kept items encoded for the snapshot when the walk takes one (else ''), null when unreadable.
+   */
+  *open(stack: Frame[], rel: string, real: string, inherited: readonly Layer[], listing: Listing, listBelow: boolean): Generator<DiscoveryEvent, string | null> {
     if (listing.error !== undefined) {
       yield warning(rel === '' ? '.' : rel, `cannot read directory: ${describe(listing.error)}`);
-      return;
+      return null;
     }
     let layers = inherited;
     if (listing.gitignoreError !== undefined) {
@@ -83,7 +134,27 @@ export class Walk {
         items.push({ kind: 'link', name, rel: childRel, real: childReal, reincluded: false });
       }
     }
-    if (items.length > 0) stack.push({ rel, layers, items, next: 0 });
+    if (items.length > 0) stack.push({ rel, layers, items, next: 0, listBelow });
+    return this.recorder === null ? '' : encodeItems(items);
+  }
+
+  #list(real: string): Listing {
+    const listing = readDirectory(real);
+    this.syncCalls += 1 + (listing.entries.length >> 6);
+    return listing;
+  }
+
+  /** Pushes the frame of an unchanged directory from its stored items (no listing, no ignore matching). */
+  #openStored(stack: Frame[], rel: string, real: string, layers: readonly Layer[], encoded: string): void {
+    if (encoded === '') return;
+    const items: Item[] = [];
+    for (const part of encoded.split(ITEM_SEPARATOR)) {
+      const name = part.slice(1);
+      const code = part[0];
+      const kind: ItemKind = code === ITEM_FILE ? 'file' : code === ITEM_LINK ? 'link' : 'dir';
+      items.push({ kind, name, rel: joinRel(rel, name), real: `${real}/${name}`, reincluded: code === ITEM_REINCLUDED_DIR });
+    }
+    stack.push({ rel, layers, items, next: 0, listBelow: false });
   }
 
   /** The event for a source file reached at `rel`, whose realpath is `real`; undefined when already reported. */
@@ -135,7 +206,8 @@ export class Walk {
     }
     this.visitedDirs.add(target);
     const layersBelow = verdict === 'reincluded' ? deriveLayers(frame.layers, item.rel) : frame.layers;
-    yield* this.open(stack, item.rel, target, layersBelow, readDirectory(target));
+    // Not recorded, and nothing below it taken from the snapshot: its own `.gitignore` is not compared.
+    yield* this.open(stack, item.rel, target, layersBelow, readDirectory(target), true);
   }
 
   isExcluded(real: string): boolean {
@@ -181,6 +253,15 @@ const SLASH = 0x2f;
 /** Whether `file` lies inside the directory `dir` (both absolute, `/` separated). */
 function isWithin(dir: string, file: string): boolean {
   return file.startsWith(dir) && file.charCodeAt(dir.length) === SLASH;
+}
+
+function encodeItems(items: readonly Item[]): string {
+  let encoded = '';
+  for (const item of items) {
+    const code = item.kind === 'file' ? ITEM_FILE : item.kind === 'link' ? ITEM_LINK : item.reincluded ? ITEM_REINCLUDED_DIR : ITEM_DIR;
+    encoded += encoded === '' ? code + item.name : ITEM_SEPARATOR + code + item.name;
+  }
+  return encoded;
 }
 
 function joinRel(dir: string, name: string): string {

@@ -22,6 +22,7 @@ import { FileLock } from './lock.js';
 import { PackReader, PackWriter, type PackLocation, type PackRead } from './packs.js';
 import { indexIdFor, RootIndexFile, rootPathRelativeTo, type IndexLoad, type IndexLoadStatus } from './root-index.js';
 import type { IndexRecord, RootIndex } from './root-index-format.js';
+import type { DirectorySnapshot } from '../discovery/discovery.js';
 
 /** How long an index save waits for the store lock before writing anyway (the write is atomic). */
 const INDEX_LOCK_WAIT_MS = 2_000;
@@ -89,6 +90,7 @@ export class DiskStore {
   readonly #counters: DiskStoreCounters = { corruptEntries: 0, corruptIndexes: 0, missingPacks: 0, packsWritten: 0, bytesWritten: 0, writeErrors: 0, locksRecovered: 0, corruptMarkers: 0 };
   readonly #warnings: string[] = [];
   #lastIndexStatus: IndexLoadStatus | null = null;
+  #loadedDirectories: DirectorySnapshot | null = null;
   #closed = false;
 
   private constructor(dir: string, source: { source: CacheDirSource; markerRepaired: boolean }, options: DiskStoreOptions) {
@@ -132,6 +134,11 @@ export class DiskStore {
     return this.#lastIndexStatus;
   }
 
+  /** The directory snapshot saved with the index the last {@link loadIndex} read; null when none. */
+  get loadedDirectories(): DirectorySnapshot | null {
+    return this.#loadedDirectories;
+  }
+
   /** Path of this root's index file. */
   get indexFile(): string {
     return this.#index.file;
@@ -162,6 +169,7 @@ export class DiskStore {
     }
     this.#counters.corruptIndexes += load.corrupt;
     this.#lastIndexStatus = load.status;
+    this.#loadedDirectories = load.directories;
     if (load.status === 'corrupt') this.#warn(`the index ${this.#index.file} was corrupt; moved aside and starting empty`);
     if (load.status === 'loaded') {
       const problem = stampUsed(this.#index.file);
@@ -177,12 +185,12 @@ export class DiskStore {
    * SIGINT/SIGTERM handler can call it. False when an I/O error lost the save; a malformed record
    * throws (RangeError/TypeError).
    */
-  saveIndex(records: ReadonlyMap<string, IndexRecord>): boolean {
+  saveIndex(records: ReadonlyMap<string, IndexRecord>, directories: DirectorySnapshot | null = null): boolean {
     this.#assertOpen();
     let locked = false;
     try {
       locked = this.#retryIfCleared(() => this.#lock.acquire(INDEX_LOCK_WAIT_MS));
-      this.#retryIfCleared(() => this.#index.save(records, this.#keyPrefix, this.rootPath));
+      this.#retryIfCleared(() => this.#index.save(records, this.#keyPrefix, this.rootPath, directories));
       this.#counters.bytesWritten += fs.statSync(this.#index.file).size;
       return true;
     } catch (error) {

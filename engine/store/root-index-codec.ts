@@ -34,11 +34,16 @@ import {
   type LazyText,
   type RootIndex,
 } from './root-index-format.js';
+import type { DirectorySnapshot } from '../discovery/discovery.js';
 import { isPackName } from './packs.js';
+import { encodeSnapshot, readSnapshot, snapshotSizesOf, writeSnapshot } from './root-index-snapshot.js';
 import { checkRecord, corrupt, naturalField, validateColumns } from './root-index-validation.js';
 
-/** Encodes an index file. Throws a RangeError (or TypeError) for a record that is not well-formed (a caller bug). */
-export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): Uint8Array {
+/**
+ * Encodes an index file, with the directory snapshot of the walk that made it when there is one.
+ * Throws a RangeError (or TypeError) for a record that is not well-formed (a caller bug).
+ */
+export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string, directories: DirectorySnapshot | null = null): Uint8Array {
   const count = records.size;
   const paths: string[] = [];
   const keys: string[] = [];
@@ -57,8 +62,9 @@ export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix
   }
   const pathText = Buffer.from(paths.join(''), 'utf8');
   const keyText = Buffer.from(keys.join(''), 'utf8');
-  const meta = encodePlainData({ keyPrefix, root: rootPath, packs, pathBytes: pathText.length, keyBytes: keyText.length });
-  const layout = columnLayout(meta.length, count, pathText.length, keyText.length);
+  const snapshot = directories === null ? null : encodeSnapshot(directories);
+  const meta = encodePlainData({ keyPrefix, root: rootPath, packs, pathBytes: pathText.length, keyBytes: keyText.length, ...(snapshot?.meta ?? {}) });
+  const layout = columnLayout(meta.length, count, pathText.length, keyText.length, snapshot?.sizes ?? null);
   const bytes = new Uint8Array(layout.end);
   const view = new DataView(bytes.buffer);
   view.setUint32(OFFSET_MAGIC, INDEX_MAGIC, true);
@@ -91,13 +97,14 @@ export function encodeIndex(records: ReadonlyMap<string, IndexRecord>, keyPrefix
   bytes.set(Buffer.from(hashes.join(''), 'latin1'), layout.hashes);
   bytes.set(pathText, layout.paths);
   bytes.set(keyText, layout.keys);
+  if (snapshot !== null && layout.snapshot !== null) writeSnapshot(bytes, layout.snapshot, directories as DirectorySnapshot, snapshot);
   view.setBigUint64(OFFSET_CHECKSUM, xxh64(bytes.subarray(CHECKSUMMED_FROM)), true);
   return bytes;
 }
 
 /** A decoded index: its records, or the fact that it belongs to another prefix or version. */
 export type IndexDecode =
-  | { readonly status: 'loaded'; readonly records: RootIndex; readonly keyPrefix: string }
+  | { readonly status: 'loaded'; readonly records: RootIndex; readonly keyPrefix: string; readonly directories: DirectorySnapshot | null }
   | { readonly status: 'other-prefix'; readonly keyPrefix: string }
   | { readonly status: 'other-version'; readonly version: number };
 
@@ -127,7 +134,8 @@ export function decodeIndex(input: Uint8Array, expectedPrefix: string): IndexDec
   const keyBytes = naturalField(fields, 'keyBytes');
   const packs = fields.packs;
   if (!Array.isArray(packs) || !packs.every((pack) => typeof pack === 'string' && isPackName(pack))) throw corrupt('packs is not a list of pack names');
-  const layout = columnLayout(metaLength, count, pathBytes, keyBytes);
+  const snapshot = snapshotSizesOf(fields);
+  const layout = columnLayout(metaLength, count, pathBytes, keyBytes, snapshot?.sizes ?? null);
   if (layout.end !== bytes.length) throw corrupt(`parts add up to ${layout.end} bytes, the file has ${bytes.length}`);
 
   const base = bytes.byteOffset;
@@ -148,7 +156,8 @@ export function decodeIndex(input: Uint8Array, expectedPrefix: string): IndexDec
     packs: packs as string[],
   };
   validateColumns(columns, count);
-  return { status: 'loaded', records: new ColumnarRootIndex(columns, count), keyPrefix };
+  const directories = snapshot === null || layout.snapshot === null ? null : readSnapshot(buffer, layout.snapshot, snapshot.sizes, snapshot.walkKey);
+  return { status: 'loaded', records: new ColumnarRootIndex(columns, count), keyPrefix, directories };
 }
 
 /** The keys column as {@link LazyText}: decoded at once only when it is not ASCII. */

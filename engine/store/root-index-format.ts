@@ -17,6 +17,11 @@
  *                    packs      string[]  distinct pack names (packOf indexes into it)
  *                    pathBytes  number    length of the paths text
  *                    keyBytes   number    length of the keys text
+ *                    (the directory snapshot, all or none of these; none: no snapshot)
+ *                    walkKey    string    what the stored listings depend on (directory-snapshot.ts)
+ *                    dirs       number    directory count m
+ *                    dirBytes   number    length of the directory text
+ *                    ignoreBytes number   length of the .gitignore text
  *                  zero padding to a multiple of 8, then the columns (typed ones 8-aligned):
  *         32n      stamps: u64 × 4 per record: mtimeNs, ctimeNs (two's complement), ino, dev
  *         32n      numbers: f64 × 4 per record: size, location offset, location length, lastAccessMs
@@ -26,6 +31,12 @@
  *         16n      hashes: the content hash per record, 16 lowercase hex ASCII digits
  *         …        paths: UTF-8 of every path, concatenated
  *         …        keys: UTF-8 of every key, concatenated
+ *                  zero padding to a multiple of 8, then the directory snapshot (format 2):
+ *         32m      dirStamps: f64 × 4 per directory: mtimeMs (NaN: racy), ctimeMs, ino, dev
+ *         4m       dirLengths: u32 per directory, the UTF-16 length of its text
+ *         4m       ignoreLengths: u32 per directory, 0 for no .gitignore, else its UTF-16 length + 1
+ *         …        dirs: UTF-8, per directory its root-relative path, NUL, its items
+ *         …        ignores: UTF-8 of every .gitignore text, concatenated
  * ```
  *
  * The file must be exactly as long as these parts. Columns (not one map per record) because the
@@ -38,8 +49,11 @@
  */
 import type { PackLocation } from './packs.js';
 
-/** Version of the index layout. Bump on any change; an index of another version loads as empty. */
-export const INDEX_FORMAT_VERSION = 1;
+/**
+ * Version of the index layout. Bump on any change; an index of another version loads as empty (and
+ * with it no directory snapshot: the next walk lists every directory). 2: the directory snapshot.
+ */
+export const INDEX_FORMAT_VERSION = 2;
 /** The bytes `S`, `I`, `D`, `X` as a little-endian u32. */
 export const INDEX_MAGIC = 0x58444953;
 export const OFFSET_MAGIC = 0;
@@ -94,8 +108,18 @@ function align(value: number): number {
   return Math.ceil(value / COLUMN_ALIGNMENT) * COLUMN_ALIGNMENT;
 }
 
-/** Byte offsets of each column, from the meta length, the record count and the two text lengths. */
-export function columnLayout(metaLength: number, count: number, pathBytes: number, keyBytes: number) {
+/** f64 stamp fields per directory of the snapshot. */
+export const DIR_STAMP_COLUMNS = 4;
+
+/** The sizes of the directory snapshot's parts; null when the index has none. */
+export interface SnapshotSizes {
+  readonly dirs: number;
+  readonly dirBytes: number;
+  readonly ignoreBytes: number;
+}
+
+/** Byte offsets of each column, from the meta length, the record count, the two text lengths and the snapshot's sizes. */
+export function columnLayout(metaLength: number, count: number, pathBytes: number, keyBytes: number, snapshot: SnapshotSizes | null = null) {
   const stamps = align(INDEX_HEADER_BYTES + metaLength);
   const numbers = stamps + count * STAMP_COLUMNS * WORD_BYTES;
   const packOf = numbers + count * NUMBER_COLUMNS * WORD_BYTES;
@@ -104,7 +128,15 @@ export function columnLayout(metaLength: number, count: number, pathBytes: numbe
   const hashes = keyLengths + count * U32_BYTES;
   const paths = hashes + count * CONTENT_HASH_LENGTH;
   const keys = paths + pathBytes;
-  return { stamps, numbers, packOf, pathLengths, keyLengths, hashes, paths, keys, end: keys + keyBytes };
+  const keysEnd = keys + keyBytes;
+  if (snapshot === null) return { stamps, numbers, packOf, pathLengths, keyLengths, hashes, paths, keys, snapshot: null, end: keysEnd };
+  const dirStamps = align(keysEnd);
+  const dirLengths = dirStamps + snapshot.dirs * DIR_STAMP_COLUMNS * WORD_BYTES;
+  const ignoreLengths = dirLengths + snapshot.dirs * U32_BYTES;
+  const dirs = ignoreLengths + snapshot.dirs * U32_BYTES;
+  const ignores = dirs + snapshot.dirBytes;
+  const end = ignores + snapshot.ignoreBytes;
+  return { stamps, numbers, packOf, pathLengths, keyLengths, hashes, paths, keys, snapshot: { dirStamps, dirLengths, ignoreLengths, dirs, ignores }, end };
 }
 
 /** Reads the index format version from a header, or `null` when `bytes` is not an index header. */

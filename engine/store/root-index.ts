@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64String } from '../../native-bindings/hash.js';
 import type { StrataError } from '../../shared/errors.js';
+import type { DirectorySnapshot } from '../discovery/discovery.js';
 import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic, openIfPresent } from './layout.js';
 import { decodeIndex, encodeIndex, type IndexDecode } from './root-index-codec.js';
 import type { IndexRecord, RootIndex } from './root-index-format.js';
@@ -29,6 +30,8 @@ export type IndexLoadStatus =
 
 export interface IndexLoad {
   readonly records: RootIndex;
+  /** The directory snapshot saved with the index; null when it had none (or was not loaded). */
+  readonly directories: DirectorySnapshot | null;
   readonly status: IndexLoadStatus;
   /** 1 when the index was corrupt (and moved aside), else 0. */
   readonly corrupt: number;
@@ -100,7 +103,7 @@ export class RootIndexFile {
    */
   load(expectedPrefix: string): IndexLoad {
     const read = readWhole(this.file);
-    if (read === null) return { records: new Map(), status: 'missing', corrupt: 0 };
+    if (read === null) return { records: new Map(), directories: null, status: 'missing', corrupt: 0 };
     const { bytes, identity } = read;
     let decoded: IndexDecode;
     try {
@@ -108,16 +111,16 @@ export class RootIndexFile {
     } catch (error) {
       if ((error as StrataError).code !== 'ECORRUPT') throw error;
       this.#quarantine(identity);
-      return { records: new Map(), status: 'corrupt', corrupt: 1 };
+      return { records: new Map(), directories: null, status: 'corrupt', corrupt: 1 };
     }
-    if (decoded.status !== 'loaded') return { records: new Map(), status: decoded.status, corrupt: 0 };
-    return { records: decoded.records, status: 'loaded', corrupt: 0 };
+    if (decoded.status !== 'loaded') return { records: new Map(), directories: null, status: decoded.status, corrupt: 0 };
+    return { records: decoded.records, directories: decoded.directories, status: 'loaded', corrupt: 0 };
   }
 
-  /** Replaces the index atomically (last writer wins). */
-  save(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string): void {
+  /** Replaces the index (and the directory snapshot saved with it) atomically (last writer wins). */
+  save(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string, directories: DirectorySnapshot | null = null): void {
     ensurePrivateDir(this.#dir);
-    writeFileAtomic(this.file, [encodeIndex(records, keyPrefix, rootPath)]);
+    writeFileAtomic(this.file, [encodeIndex(records, keyPrefix, rootPath, directories)]);
   }
 
   /**

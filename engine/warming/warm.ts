@@ -15,7 +15,7 @@ import { astKey } from '../ast/keys.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { ContentBytes, ContentCache } from '../content/content-cache.js';
 import type { ContentReader } from '../content/content-reader.js';
-import { discoverSourceFiles, type DiscoveredFile } from '../discovery/discovery.js';
+import { discoverSourceFiles, type DirectorySnapshot, type DiscoveredFile, type DiscoveryOptions } from '../discovery/discovery.js';
 import { listedSourceFiles } from '../discovery/listed-files.js';
 import { emptyLevel } from '../level-counters.js';
 import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
@@ -95,6 +95,8 @@ class WarmRun {
   readonly #answered: string[] = [];
   /** Large files wait, under a memory limit, to be parsed one at a time after the rest. */
   readonly #deferred: DiscoveredFile[] = [];
+  /** The directory snapshot of a walk that completed. */
+  #walked: { readonly snapshot: DirectorySnapshot; readonly changed: boolean } | null = null;
   /** Local misses waiting for one remote round trip together (pinned until answered). */
   #remoteWaiting: PendingFile[] = [];
   #found = 0;
@@ -129,7 +131,7 @@ class WarmRun {
     const signal = this.#request.signal ? { signal: this.#request.signal } : {};
     const discovery =
       this.#request.files === undefined
-        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal })
+        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal, ...this.#directorySnapshot() })
         : listedSourceFiles(options.root, this.#request.files, { maxFileSize: options.maxFileSize, ...signal });
     try {
       for await (const event of discovery) {
@@ -177,6 +179,13 @@ class WarmRun {
       await discovery.return(undefined);
       await this.#batches.drain();
     }
+  }
+
+  /** With persistence, the walk reuses the saved directory snapshot and hands its own back (saved only once the walk completes). */
+  #directorySnapshot(): Pick<DiscoveryOptions, 'snapshot' | 'onSnapshot'> {
+    const persistence = this.#persistence;
+    if (persistence === null) return {};
+    return { snapshot: persistence.directories, onSnapshot: (snapshot, taken) => (this.#walked = { snapshot, changed: taken.changed }) };
   }
 
   /** Large files one at a time, nothing else in flight: their parse peak is the largest. */
@@ -316,6 +325,7 @@ class WarmRun {
       for (const path of this.#answered) this.#seen.add(path);
       persistence.retain(this.#seen);
     }
+    if (this.#limits.stoppedBy === null && this.#walked !== null) persistence.rememberDirectories(this.#walked.snapshot, this.#walked.changed);
     try {
       await persistence.settle(); // packs written in the background: their files join the index
       persistence.save();

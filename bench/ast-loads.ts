@@ -1,0 +1,114 @@
+/**
+ * AST loads at the format's limit (issue 19): in a fresh process, every persisted AST of a corpus
+ * (the entries a real `strata warm` wrote into its cache directory) loaded as the engine loads it
+ * (pack read, entry checksum, lz4 decompress + unpack, envelope and AST validation), against
+ * re-reading and re-parsing the same files with `ts.createSourceFile`. Whole corpus, no sample.
+ * Also `engine.ast()` of every file in a new engine (which reads and hashes each file to find its
+ * key, then loads the entry). Each side runs three passes; each file's fastest pass is kept.
+ * Breakdown of the load, each stage timed apart over the whole corpus: read, checksum,
+ * decompress (+ unpack), decode (envelope + EncodedAst validation).
+ * Prints one JSON document.
+ *
+ *   node dist/bench/ast-loads.js <root> <cacheDir>    (the cache dir of a warm of <root>)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import { xxh64 } from '../native-bindings/hash.js';
+import { lz4Decompress } from '../native-bindings/lz4.js';
+import { EncodedAst } from '../engine/ast/encoded-ast.js';
+import { createEngine } from '../engine/engine.js';
+import { PackReader, type PackLocation } from '../engine/store/packs.js';
+import { decodeIndex } from '../engine/store/root-index-codec.js';
+import { decodeAstEntry } from '../shared/ast-entry.js';
+import { CHECKSUMMED_FROM, decodeEntry } from '../shared/entry-format.js';
+import { unpackAst } from '../shared/packed-ast.js';
+import { scriptKindName } from '../shared/script-kind.js';
+
+const KINDS = { ts: ts.ScriptKind.TS, tsx: ts.ScriptKind.TSX, js: ts.ScriptKind.JS, jsx: ts.ScriptKind.JSX } as const;
+const PASSES = 3;
+
+interface Entry {
+  readonly file: string;
+  readonly key: string;
+  readonly location: PackLocation;
+}
+
+/** Every record of the root's index in `cacheDir` (the only index there). */
+function entriesOf(root: string, cacheDir: string): Entry[] {
+  const indexes = path.join(cacheDir, 'indexes');
+  const [name] = fs.readdirSync(indexes).filter((file) => file.endsWith('.idx'));
+  if (name === undefined) throw new Error(`no index in ${indexes}: warm ${root} with --cache-dir ${cacheDir} first`);
+  const bytes = new Uint8Array(fs.readFileSync(path.join(indexes, name)));
+  const probe = decodeIndex(bytes, '');
+  const decoded = probe.status === 'other-prefix' ? decodeIndex(bytes, probe.keyPrefix) : probe;
+  if (decoded.status !== 'loaded') throw new Error(`index not loadable: ${decoded.status}`);
+  return [...decoded.records].map(([file, record]) => ({ file: path.join(root, file), key: record.key, location: record.location }));
+}
+
+/** Runs `each` over every entry, PASSES times; answers the sum of each entry's fastest time (ms). */
+function fastestTotal<T>(items: readonly T[], each: (item: T) => void): number {
+  const best = items.map(() => Infinity);
+  for (let pass = 0; pass < PASSES; pass++) {
+    items.forEach((item, i) => {
+      const started = performance.now();
+      each(item);
+      best[i] = Math.min(best[i]!, performance.now() - started);
+    });
+  }
+  return best.reduce((a, b) => a + b, 0);
+}
+
+export interface AstLoads {
+  readonly files: number;
+  readonly compressedEntries: number;
+  readonly loadMs: number;
+  readonly reparseMs: number;
+  readonly engineAstMs: number;
+  readonly breakdownMs: { readonly read: number; readonly checksum: number; readonly decompress: number; readonly decode: number; readonly astValidation: number };
+}
+
+export async function measureAstLoads(root: string, cacheDir: string): Promise<AstLoads & Record<string, unknown>> {
+  const entries = entriesOf(root, cacheDir);
+  const reader = new PackReader(path.join(cacheDir, 'packs'));
+  const owned = entries.map((entry) => reader.read(entry.location)!.slice());
+  // Whole path, as AstPersistence.load + a consumer's EncodedAst.decode do it.
+  const loadMs = fastestTotal(entries, (entry) => void EncodedAst.decode(decodeAstEntry(reader.readTransient(entry.location).bytes!, entry.key).ast));
+  const reparseMs = fastestTotal(entries, (entry) => void ts.createSourceFile(entry.file, fs.readFileSync(entry.file, 'utf8'), ts.ScriptTarget.Latest, false, KINDS[scriptKindName(entry.file)]));
+  // The breakdown, each stage apart.
+  const readMs = fastestTotal(entries, (entry) => void reader.readTransient(entry.location));
+  const checksumMs = fastestTotal(owned, (bytes) => void xxh64(bytes.subarray(CHECKSUMMED_FROM)));
+  const records = owned.map((bytes, i) => decodeEntry(bytes, entries[i]!.key));
+  const compressed = records.filter((record) => record.codec === 'lz4-block-v1');
+  const decompressMs = fastestTotal(compressed, (record) => void unpackAst(lz4Decompress(record.payload, record.rawLength)));
+  const asts = owned.map((bytes, i) => decodeAstEntry(bytes, entries[i]!.key).ast);
+  const validateMs = fastestTotal(asts, (ast) => void EncodedAst.decode(ast));
+  reader.close();
+  // engine.ast() of every file in a new engine: reads and hashes the file, loads its entry.
+  const engine = createEngine({ root, cacheDir }, { env: {}, readConfigFile: false });
+  let fromDisk = 0;
+  const started = performance.now();
+  for (const entry of entries) if ((await engine.ast(entry.file)) !== undefined) fromDisk++;
+  const engineAstMs = performance.now() - started;
+  await engine.close();
+  const entryBytes = owned.reduce((sum, bytes) => sum + bytes.byteLength, 0);
+  return {
+    root,
+    files: entries.length,
+    compressedEntries: compressed.length,
+    entryBytes,
+    loadMs,
+    reparseMs,
+    loadVsReparse: reparseMs / loadMs,
+    engineAstMs,
+    engineAstFiles: fromDisk,
+    engineAstVsReparse: reparseMs / engineAstMs,
+    breakdownMs: { read: readMs, checksum: checksumMs, decompress: decompressMs, decode: Math.max(0, loadMs - readMs - checksumMs - decompressMs), astValidation: validateMs },
+  };
+}
+
+if (require.main === module) {
+  const [root, cacheDir] = process.argv.slice(2);
+  if (root === undefined || cacheDir === undefined) throw new Error('usage: ast-loads <root> <cacheDir>');
+  void measureAstLoads(path.resolve(root), cacheDir).then((result) => process.stdout.write(JSON.stringify(result, null, 2) + '\n'));
+}
