@@ -61,7 +61,9 @@ export class RemoteClient {
     return this.#run((c) => c.set(key, value, nx));
   }
 
+  /** Round-trip time of a PING on the open connection (connecting first), in ms; undefined when unreachable. */
   async ping(): Promise<number | undefined> {
+    if ((await this.#run((c) => c.ping())) === undefined) return undefined;
     const started = performance.now();
     const answered = await this.#run((c) => c.ping());
     return answered === undefined ? undefined : performance.now() - started;

@@ -190,9 +190,19 @@ export class RemoteTier {
     }
   }
 
+  /** Whether uploads go out now (read-write mode with a signing key, and the remote not off). */
+  get writes(): boolean {
+    return this.#signing !== null && this.#client.state !== 'off';
+  }
+
+  /** Counts an upload its caller left out (not encodable, over the caller's own cap). */
+  skip(): void {
+    if (this.writes) this.#skipped++;
+  }
+
   /** Queues an upload (read-write mode only); skipped and counted when too large or the queue is full. */
   upload(cacheKey: string, bytes: Uint8Array, codec: string): void {
-    if (this.#signing === null || this.#client.state === 'off') return;
+    if (!this.writes) return;
     if (bytes.byteLength > this.settings.maxEntryBytes || this.#queue.length >= this.settings.queueMaxEntries) {
       this.#skipped++;
       return;
