@@ -66,7 +66,7 @@ describe('strata remote (CLI processes)', () => {
     const status = JSON.parse(run.stdout);
     expect(status).toMatchObject({ urls: [server.url], mode: 'read-write', namespace: 'trusted', reachable: true, signingKeyId: keyId, trustedKeyIds: [keyId], problem: null });
     expect(status.latencyMs).toBeGreaterThan(0);
-    expect(status.latencyMs).toBeLessThan(250);
+    expect(status.latencyMs).toBeLessThan(500); // within the operation deadline (a loaded machine answers slower than 0.1 ms)
     expect(status.lastWarm).toMatchObject({ fromRemote: 0, remote: { state: 'on', uploaded: FILES, errors: 0 } });
 
     const text = runStrata(['remote', 'status', tree.root, '--cache-dir', cacheDir, ...remote]);

@@ -1,11 +1,12 @@
 /**
- * The connection to Redis (node-redis, loaded only when a remote is configured: it costs ~250 ms
- * to load), with a connect timeout, a deadline on every operation and a breaker: after
+ * The connection to Redis (node-redis, loaded only when a remote is configured and first needed:
+ * node-redis-load.ts), with a connect timeout, a deadline on every operation and a breaker: after
  * {@link FAILURES_TO_TRIP} failures in a row the remote is off for the rest of the run, and every
  * later call answers at once (a miss, or nothing written). Never throws to its callers: a failure
  * is counted and answered as `undefined`.
  */
 import type { RedisClientType, RedisClusterType } from 'redis';
+import { loadNodeRedis } from './node-redis-load.js';
 
 export const FAILURES_TO_TRIP = 3;
 
@@ -79,6 +80,11 @@ export class RemoteClient {
     if (closed === undefined) commands.destroy();
   }
 
+  /** Opens the connection (once); resolves when it is open or known unreachable. Never throws. */
+  async connect(): Promise<void> {
+    if (this.#state !== 'off' && this.#commands === null) await (this.#connecting ??= this.#connect());
+  }
+
   async #run<T>(operation: (commands: Commands) => Promise<T>): Promise<T | undefined> {
     if (this.#state === 'off') return undefined;
     const commands = this.#commands ?? (await (this.#connecting ??= this.#connect()));
@@ -136,15 +142,17 @@ export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 function openCommands(settings: RemoteClientSettings, onError: (error: Error) => void): Commands {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const redis = require('redis') as typeof import('redis');
+  const redis = loadNodeRedis();
   const socket = { connectTimeout: settings.connectTimeoutMs, reconnectStrategy: false as const };
   const asBuffers = { [redis.RESP_TYPES.BLOB_STRING]: Buffer };
+  // Deadlines are this module's (withDeadline): no per-command timer of node-redis's own (its default
+  // is a 5 s AbortSignal.timeout for every command), and no maintenance-notification handshake.
+  const lean = { commandOptions: { timeout: 0 }, maintNotifications: 'disabled' as const };
   let client: RedisClientType | RedisClusterType;
   if (settings.urls.length > 1) {
-    client = redis.createCluster({ rootNodes: settings.urls.map((url) => ({ url })), defaults: { socket } }) as unknown as RedisClusterType;
+    client = redis.createCluster({ rootNodes: settings.urls.map((url) => ({ url })), defaults: { socket, ...lean } }) as unknown as RedisClusterType;
   } else {
-    client = redis.createClient({ url: settings.urls[0] as string, socket, disableOfflineQueue: true }) as unknown as RedisClientType;
+    client = redis.createClient({ url: settings.urls[0] as string, socket, disableOfflineQueue: true, ...lean }) as unknown as RedisClientType;
   }
   client.on('error', onError);
   const buffers = client.withTypeMapping(asBuffers);

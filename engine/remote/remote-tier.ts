@@ -16,7 +16,7 @@ import type * as crypto from 'node:crypto';
 import { RemoteClient, type RemoteState } from './remote-client.js';
 import type { ResolvedRemote } from './remote-config.js';
 import { loadPublicKey, loadSigningKey, type SigningKey } from './remote-keys.js';
-import { parseRecord, sha256Hex, signRecord, verifyRecord } from './signed-record.js';
+import { parseRecord, sha256Hex, signRecord, verifyRecordAsync } from './signed-record.js';
 
 export const KEY_PREFIX = 'strata:';
 /** Uploads in flight at once (node-redis pipelines them on one connection). */
@@ -125,6 +125,11 @@ export class RemoteTier {
     };
   }
 
+  /** Starts connecting (loading node-redis) now, so the first lookup finds the connection open. */
+  connect(): void {
+    void this.#client.connect();
+  }
+
   /** Round-trip time of a PING in ms; undefined when unreachable. */
   ping(): Promise<number | undefined> {
     return this.#client.ping();
@@ -176,7 +181,7 @@ export class RemoteTier {
     if (record.namespace !== namespace || record.cacheKey !== cacheKey) return reject('signed for another namespace or key');
     const publicKey = this.#accepted.get(namespace)?.get(record.keyId);
     if (publicKey === undefined) return reject(`key id ${record.keyId} is not trusted for ${namespace}`);
-    if (!verifyRecord(record, publicKey)) return reject('bad signature');
+    if (!(await verifyRecordAsync(record, publicKey))) return reject('bad signature');
     if (record.size > this.settings.maxEntryBytes) return reject(`size ${record.size} over the cap ${this.settings.maxEntryBytes}`);
     const blob = await this.#client.get(blobKey(record.digest));
     if (blob === undefined) return 'failed';

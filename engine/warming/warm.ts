@@ -30,8 +30,10 @@ import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 export { BATCH_MAX_FILES, BATCH_TARGET_BYTES, MAX_BATCHES_PER_WORKER } from './parse-batches.js';
 export { PEAK_RSS_SAMPLE_MS, RSS_SAMPLE_MS } from './warm-limits.js';
 
-/** Local misses looked up on the remote in one round trip (node-redis pipelines them). */
+/** Local misses looked up on the remote as one group (node-redis pipelines them: a round trip for the records, one for the blobs). */
 const REMOTE_LOOKUP_BATCH = 128;
+/** Groups in flight at once: the walk reads the next group while the remote answers this one. */
+const REMOTE_GROUPS_IN_FLIGHT = 2;
 
 export interface WarmContext {
   readonly options: ResolvedOptions;
@@ -95,8 +97,12 @@ class WarmRun {
   readonly #answered: string[] = [];
   /** Large files wait, under a memory limit, to be parsed one at a time after the rest. */
   readonly #deferred: DiscoveredFile[] = [];
-  /** Local misses waiting for one remote round trip together (pinned until answered). */
+  /** Local misses waiting to be sent to the remote as one group (pinned until answered). */
   #remoteWaiting: PendingFile[] = [];
+  /** Groups sent to the remote and not answered yet. */
+  readonly #lookups = new Set<Promise<void>>();
+  /** Files the remote did not answer, waiting for the walk to queue their parse (pinned). */
+  #remoteMisses: PendingFile[] = [];
   #found = 0;
   #parsed = 0;
   #fromMemory = 0;
@@ -162,7 +168,7 @@ class WarmRun {
         if (this.#found % 256 === 0) this.#progress();
       }
       if (limits.stoppedBy === null) {
-        await this.#askRemote();
+        await this.#settleRemote();
         await this.#batches.flush();
       }
       await this.#warmDeferred();
@@ -173,7 +179,8 @@ class WarmRun {
       else this.#warnings.push({ path: '.', message: `discovery stopped: ${(error as Error).message}` });
     } finally {
       this.#batches.releaseUnsent();
-      for (const file of this.#remoteWaiting.splice(0)) if (file.pinned) this.#ctx.content.unpin(file.pinned);
+      await Promise.allSettled(this.#lookups);
+      for (const file of [...this.#remoteWaiting.splice(0), ...this.#remoteMisses.splice(0)]) if (file.pinned) this.#ctx.content.unpin(file.pinned);
       await discovery.return(undefined);
       await this.#batches.drain();
     }
@@ -186,7 +193,7 @@ class WarmRun {
       if (this.#limits.stoppedBy !== null) break;
       await this.#batches.drain();
       await this.#warmFile(event);
-      await this.#askRemote();
+      await this.#settleRemote();
       await this.#batches.flush();
     }
   }
@@ -235,6 +242,9 @@ class WarmRun {
     const ref = { id: this.#nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key };
     const pending: PendingFile = { ref, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision };
     if (ctx.remote !== null && ctx.remote.state !== 'off') {
+      // The first local miss starts connecting (node-redis loads, then a TCP and a PING round trip)
+      // while the walk reads the rest of the group; a warm answered locally never loads it.
+      if (this.#remoteWaiting.length === 0) ctx.remote.connect();
       this.#remoteWaiting.push(pending);
       if (this.#remoteWaiting.length >= REMOTE_LOOKUP_BATCH) await this.#askRemote();
       return;
@@ -249,18 +259,38 @@ class WarmRun {
     await this.#batches.add(pending);
   }
 
-  /** The waiting local misses, looked up on the remote together: verified hits are stored, the rest parsed. */
+  /**
+   * Sends the waiting local misses to the remote as one group, and goes on with the walk while it
+   * answers (at most {@link REMOTE_GROUPS_IN_FLIGHT} groups at once). Misses of the groups answered
+   * so far are queued for parsing here, by the walk, so batches keep a single producer.
+   */
   async #askRemote(): Promise<void> {
-    const ctx = this.#ctx;
-    const remote = ctx.remote;
+    const remote = this.#ctx.remote;
     const waiting = this.#remoteWaiting;
-    if (remote === null || waiting.length === 0) return;
-    this.#remoteWaiting = [];
-    const hits = await Promise.all(waiting.map((file) => remote.fetch(remoteAstKey(file.key), remoteAstDecoder(file.key))));
-    for (const [i, file] of waiting.entries()) {
+    if (remote !== null && waiting.length > 0) {
+      this.#remoteWaiting = [];
+      const lookup = this.#lookUp(remote, waiting).finally(() => this.#lookups.delete(lookup));
+      this.#lookups.add(lookup);
+      while (this.#lookups.size >= REMOTE_GROUPS_IN_FLIGHT) await Promise.race(this.#lookups);
+    }
+    for (const file of this.#remoteMisses.splice(0)) await this.#parse(file);
+  }
+
+  /** Every group sent and answered, and every miss queued for parsing. */
+  async #settleRemote(): Promise<void> {
+    await this.#askRemote();
+    await Promise.all(this.#lookups);
+    for (const file of this.#remoteMisses.splice(0)) await this.#parse(file);
+  }
+
+  /** One group's lookups: verified hits go into L2 and the disk level; misses wait for the walk. */
+  async #lookUp(remote: RemoteTier, group: readonly PendingFile[]): Promise<void> {
+    const ctx = this.#ctx;
+    const hits = await Promise.all(group.map((file) => remote.fetch(remoteAstKey(file.key), remoteAstDecoder(file.key))));
+    for (const [i, file] of group.entries()) {
       const hit = hits[i];
       if (hit === undefined) {
-        await this.#parse(file);
+        this.#remoteMisses.push(file);
         continue;
       }
       if (file.pinned) ctx.content.unpin(file.pinned);
