@@ -96,8 +96,8 @@ describe('Redis ACLs enforce the namespaces on the server too', () => {
     // The README's setup, as run here (section "Shared remote cache", "Enforcing namespaces").
     for (const rule of [
       'ACL SETUSER strata-admin on >admin-secret ~* &* +@all',
-      'ACL SETUSER strata-main on >main-secret resetkeys ~strata:* resetchannels -@all +get +set +ping',
-      'ACL SETUSER strata-pr-7 on >pr-secret resetkeys %R~strata:* %W~strata:cas:* %W~strata:ac:pr-7:* resetchannels -@all +get +set +ping',
+      'ACL SETUSER strata-main on >main-secret resetkeys ~strata:* resetchannels -@all +get +mget +set +ping',
+      'ACL SETUSER strata-pr-7 on >pr-secret resetkeys %R~strata:* %W~strata:cas:* %W~strata:ac:pr-7:* resetchannels -@all +get +mget +set +ping',
       'ACL SETUSER default off',
     ]) {
       expect(String(await setup.sendCommand(rule.split(' ')))).toBe('OK');

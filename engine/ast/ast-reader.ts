@@ -13,7 +13,7 @@ import type { ContentBytes, ContentCache, ContentEntry } from '../content/conten
 import { toAbsolute } from '../paths.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
-import { remoteAstDecoder, remoteAstKey } from '../remote/remote-ast.js';
+import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
 import type { RemoteTier } from '../remote/remote-tier.js';
 import type { AstCache, AstRecord } from './ast-cache.js';
 import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
@@ -98,7 +98,7 @@ export class AstReader {
     const revision = clock.now;
     if (pinned) content.pin(pinned);
     try {
-      const hit = remote !== null && remote.state !== 'off' ? await remote.fetch(remoteAstKey(key), remoteAstDecoder(key)) : undefined;
+      const hit = remote !== null && remote.state !== 'off' ? await remote.fetch(remoteAstKey(key), decodeRemoteAstEntry) : undefined;
       if (hit !== undefined) {
         if (clock.isCurrent(relative, revision)) {
           asts.set(key, hit.record);

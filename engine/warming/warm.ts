@@ -22,7 +22,7 @@ import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
 import type { RemoteTier } from '../remote/remote-tier.js';
-import { remoteAstDecoder, remoteAstKey } from '../remote/remote-ast.js';
+import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
 import { ParseBatches, type PendingFile } from './parse-batches.js';
 import { fitToMemoryLimit, WarmLimits } from './warm-limits.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
@@ -286,9 +286,9 @@ class WarmRun {
   /** One group's lookups: verified hits go into L2 and the disk level; misses wait for the walk. */
   async #lookUp(remote: RemoteTier, group: readonly PendingFile[]): Promise<void> {
     const ctx = this.#ctx;
-    const hits = await Promise.all(group.map((file) => remote.fetch(remoteAstKey(file.key), remoteAstDecoder(file.key))));
-    for (const [i, file] of group.entries()) {
-      const hit = hits[i];
+    const hits = await remote.fetchMany(group.map((file) => remoteAstKey(file.key)), decodeRemoteAstEntry);
+    for (const file of group) {
+      const hit = hits.get(remoteAstKey(file.key));
       if (hit === undefined) {
         this.#remoteMisses.push(file);
         continue;
