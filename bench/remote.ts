@@ -1,10 +1,11 @@
 /**
  * Remote tier benchmark (issue 21). In one run: a fresh machine (empty local cache, the tree at
- * another path) warming from a loopback redis-server, against parsing the same tree cold; whole
- * `strata warm` processes, spawn to exit; bytes moved. The remote is filled once by a read-write warm.
- * Writes bench/results/remote.json.
+ * another path) warming from a loopback redis-server, against parsing the same tree cold, and the
+ * restart of the unchanged tree from a filled local cache (the floor); whole `strata warm` processes,
+ * spawn to exit, interleaved run by run; medians, bytes moved, load averages before and after. The
+ * remote is filled once by a read-write warm. Writes bench/results/remote.json.
  *
- *   npm run bench:remote -- [--tree DIR] [--runs 3]     (default tree: this repo's node_modules/typescript/lib)
+ *   npm run bench:remote -- [--tree DIR] [--runs 3]     (default tree: this repo's node_modules/eslint/lib)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,12 +24,13 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
 }
 
-async function warm(root: string, extra: string[]): Promise<{ wallMs: number; report: Record<string, any> }> {
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-remote-cache-'));
+/** A whole `strata warm` process with an empty local cache, or with `keptCache` (filled by its first use). */
+async function warm(root: string, extra: string[], keptCache?: string): Promise<{ wallMs: number; report: Record<string, any> }> {
+  const cacheDir = keptCache ?? fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-remote-cache-'));
   try {
     return await timedWarm<Record<string, any>>(root, cacheDir, extra);
   } finally {
-    fs.rmSync(cacheDir, { recursive: true, force: true });
+    if (keptCache === undefined) fs.rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
@@ -42,7 +44,7 @@ async function freePort(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const source = path.resolve(arg('--tree', path.join(PROJECT, 'node_modules', 'typescript', 'lib')));
+  const source = path.resolve(arg('--tree', path.join(PROJECT, 'node_modules', 'eslint', 'lib')));
   const runs = Number(arg('--runs', '3'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-remote-'));
   const machineA = path.join(work, 'a');
@@ -55,27 +57,37 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < 100 && spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50));
     const url = `redis://127.0.0.1:${port}`;
+    // The floor no fresh machine beats: a restart of the unchanged tree from a filled local cache.
+    const restartCache = path.join(work, 'restart-cache');
+    await warm(machineB, [], restartCache);
     const filled = await warm(machineA, ['--remote', url, '--remote-mode', 'read-write', '--remote-signing-key', keys.privateFile, '--remote-trusted-key', keys.publicFile]);
+    const loadBefore = os.loadavg();
     const cold: number[] = [];
     const fromRemote: number[] = [];
+    const restart: number[] = [];
     let last: Record<string, any> = {};
+    // Interleaved, so that a change in the machine's load falls on both sides alike.
     for (let run = 0; run < runs; run++) {
       cold.push((await warm(machineB, [])).wallMs);
       const remote = await warm(machineB, ['--remote', url, '--remote-trusted-key', keys.publicFile]);
       fromRemote.push(remote.wallMs);
       last = remote.report;
+      restart.push((await warm(machineB, [], restartCache)).wallMs);
     }
     const result = {
       tree: source,
       files: last.files,
       sourceBytes: last.bytes,
       runs,
-      load: os.loadavg(),
+      load: { before: loadBefore, after: os.loadavg() },
       coldMs: median(cold),
       fromRemoteMs: median(fromRemote),
       speedup: median(cold) / median(fromRemote),
+      restartFloorMs: median(restart),
+      all: { cold, fromRemote, restart },
       parsedFromRemote: last.parsed,
       fromRemote: last.fromRemote,
+      remote: last.remote,
       bytesIn: last.remote?.bytesIn,
       bytesOutWhenFilling: filled.report.remote?.bytesOut,
       uploaded: filled.report.remote?.uploaded,

@@ -96,7 +96,7 @@ export class Engine {
     const persistence = (): ReturnType<DiskState['open']> => this.#disk.open();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.#remote = o.remote === null ? null : new (require('./remote/remote-tier.js') as typeof import('./remote/remote-tier.js')).RemoteTier(o.remote);
-    this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, persistence });
+    this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, persistence, remote: this.#remote });
     this.#predictive = new PredictiveWarming(
       { root: o.root, patternsFile: () => persistence()?.patternsFile ?? null, warn, load: (relative) => this.#readAst(relative), isLoaded: (relative) => this.#astReader.inMemory(relative), hasRoom: () => roomToPrefetch({ content: this.#content, asts: this.#asts, limits: o, nearMemoryLimit: () => this.#rss.near(DEGRADE_AT) }) },
       { enabled: o.predictive, workers: this.#pool.workers },
@@ -168,7 +168,7 @@ export class Engine {
   async ast(file: string): Promise<AstResult> {
     this.#noteAccess(file);
     const { result, from } = await this.#readAst(file);
-    this.#predictive.recordAstAnswer(from);
+    this.#predictive.recordAstAnswer(from === 'remote' ? 'disk' : from);
     return result;
   }
 
@@ -227,7 +227,9 @@ export class Engine {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { analyzerResults } = require('./results/analyzer-results.js') as typeof import('./results/analyzer-results.js');
     const host = { clock: this.#clock, cache: this.#results, relative: (file: string) => toRootPath(this.root, file).relative };
-    return analyzerResults<T>({ ...host, ast: (file) => this.ast(file), dependencyState: (file) => this.#dependencyState(file) }, spec);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const remote = this.#remote === null ? {} : { remote: (require('./remote/remote-results.js') as typeof import('./remote/remote-results.js')).remoteResults(this.#remote) };
+    return analyzerResults<T>({ ...host, ...remote, ast: (file) => this.ast(file), dependencyState: (file) => this.#dependencyState(file) }, spec);
   }
 
   /**

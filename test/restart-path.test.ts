@@ -37,6 +37,8 @@ describe('strata warm without commander', () => {
     ['warm', '--no-persist', 'r', '--workers', '2', '--memory-limit', '512', '--time-limit', '3'],
     ['warm', '--root', 'r', '--profile', 'ci', '--budget', 'auto', '--verbose'],
     ['warm', '--changed', '--depth', '2'],
+    ['warm', 'r', '--remote', 'redis://127.0.0.1:6379', '--remote-trusted-key', 'a.pub', '--json'],
+    ['warm', '--remote', 'redis://a:1,redis://b:2', '--remote-mode', 'read-write', '--remote-namespace', 'pr-7', '--remote-signing-key', 'k', '--remote-trusted-key', 'a.pub', '--remote-trusted-key', 'b.pub'],
   ];
   it.each(lines)('parses %j as commander does', async (...argv) => {
     const fast = parseWarmArgv(argv);
@@ -59,6 +61,8 @@ describe('strata warm without commander', () => {
       ['warm', '--', 'a'],
       ['warm', '--unknown'],
       ['warm', '--constructor', 'x'],
+      ['warm', '--remote-trusted-key'],
+      ['warm', '--remote', 'redis://a:1', '--remote', 'redis://b:2'],
     ]) {
       expect(parseWarmArgv(argv)).toBeNull();
     }

@@ -1,7 +1,8 @@
 /**
  * L2's read path: a file's AST for its current content, from memory, else from the disk level,
- * else parsed now in the pool (concurrent callers of the same content share one parse). A parse
- * that started before its file was invalidated is answered but never cached.
+ * else (with a remote tier) a verified remote entry, else parsed now in the pool (concurrent
+ * callers of the same content share one lookup and parse). A parse that started before its file
+ * was invalidated is answered but never cached; a parse is uploaded to the remote behind the caller.
  */
 import type { ImportRecord } from '../../shared/imports.js';
 import { StrataError } from '../../shared/errors.js';
@@ -12,6 +13,8 @@ import type { ContentBytes, ContentCache, ContentEntry } from '../content/conten
 import { toAbsolute } from '../paths.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
+import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
+import type { RemoteTier } from '../remote/remote-tier.js';
 import type { AstCache, AstRecord } from './ast-cache.js';
 import { ENTRY_CODEC, type AstPersistence } from './ast-persistence.js';
 import { EncodedAst } from './encoded-ast.js';
@@ -30,8 +33,8 @@ export interface AstResult {
   readonly contentHash: string;
 }
 
-/** Which level answered: L2 memory, L2 disk, or a parse now. */
-export type AstOrigin = 'memory' | 'disk' | 'parsed';
+/** Which level answered: L2 memory, L2 disk, the remote tier, or a parse now. */
+export type AstOrigin = 'memory' | 'disk' | 'remote' | 'parsed';
 
 export interface AstReaderParts {
   readonly root: string;
@@ -44,12 +47,14 @@ export interface AstReaderParts {
   readonly keyPrefix: string;
   /** The disk level, opened on first need; null when persistence is off or unusable. */
   persistence(): AstPersistence | null;
+  /** The shared remote tier; null when off. */
+  readonly remote: RemoteTier | null;
 }
 
 export class AstReader {
   readonly #parts: AstReaderParts;
-  /** Parses in flight by key. */
-  readonly #parsing = new Map<AstKey, Promise<AstRecord>>();
+  /** Remote lookups and parses in flight by key. */
+  readonly #parsing = new Map<AstKey, Promise<{ record: AstRecord; from: 'remote' | 'parsed' }>>();
 
   constructor(parts: AstReaderParts) {
     this.#parts = parts;
@@ -69,13 +74,12 @@ export class AstReader {
       if (record !== undefined) asts.set(key, record);
     }
     if (record === undefined) {
-      from = 'parsed';
       let parsing = this.#parsing.get(key);
       if (parsing === undefined) {
-        parsing = this.#parseOne(relative, key, bytes, read.type === 'cached' ? read.entry : null).finally(() => this.#parsing.delete(key));
+        parsing = this.#loadOne(relative, key, bytes, read.type === 'cached' ? read.entry : null).finally(() => this.#parsing.delete(key));
         this.#parsing.set(key, parsing);
       }
-      record = await parsing;
+      ({ record, from } = await parsing);
     }
     const result = { path: toAbsolute(root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
     return { result, from };
@@ -87,13 +91,22 @@ export class AstReader {
     return entry !== undefined && this.#parts.asts.has(astKey(this.#parts.keyPrefix, scriptKindName(relative), entry.hash));
   }
 
-  async #parseOne(relative: string, key: AstKey, bytes: ContentBytes, pinned: ContentEntry | null): Promise<AstRecord> {
-    const { content, pool, clock, asts } = this.#parts;
+  /** A local miss: the remote's verified entry, else a parse now (uploaded behind the caller). */
+  async #loadOne(relative: string, key: AstKey, bytes: ContentBytes, pinned: ContentEntry | null): Promise<{ record: AstRecord; from: 'remote' | 'parsed' }> {
+    const { content, pool, clock, asts, remote } = this.#parts;
     const persistence = this.#parts.persistence();
     const revision = clock.now;
     if (pinned) content.pin(pinned);
     try {
-      const [outcome] = await pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence ? ENTRY_CODEC : null);
+      const hit = remote !== null && remote.state !== 'off' ? await remote.fetch(remoteAstKey(key), decodeRemoteAstEntry) : undefined;
+      if (hit !== undefined) {
+        if (clock.isCurrent(relative, revision)) {
+          asts.set(key, hit.record);
+          persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, persistence.has(key) ? null : hit.bytes);
+        }
+        return { record: hit.record, from: 'remote' };
+      }
+      const [outcome] = await pool.parse([{ id: 0, path: relative, buffer: bytes.buffer, offset: bytes.offset, length: bytes.length, key }], persistence || remote ? ENTRY_CODEC : null);
       if (outcome === undefined || outcome.type === 'failed') {
         throw new StrataError(outcome?.code ?? 'EWORKER', outcome?.message ?? 'no outcome', relative);
       }
@@ -101,8 +114,9 @@ export class AstReader {
       if (clock.isCurrent(relative, revision)) {
         asts.set(key, record);
         persistence?.remember(relative, bytes.fingerprint, bytes.hash, key, outcome.entry);
+        if (outcome.entry !== null) remote?.upload(remoteAstKey(key), outcome.entry, ENTRY_CODEC);
       }
-      return record;
+      return { record, from: 'parsed' };
     } finally {
       if (pinned) content.unpin(pinned);
     }

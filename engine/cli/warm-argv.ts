@@ -3,9 +3,10 @@
  * CLI's entry (main.ts) decides from this alone whether the run goes through the CLI bundle.
  */
 import type { CommonFlags } from './common.js';
+import type { RemoteFlags } from './remote-flags.js';
 
 /** `strata warm`'s flags as commander gives them (and {@link parseWarmArgv} answers them). */
-export interface WarmFlags extends CommonFlags {
+export interface WarmFlags extends CommonFlags, RemoteFlags {
   entry?: string[];
   depth?: string;
   changed?: boolean;
@@ -29,6 +30,15 @@ const FAST_VALUE_FLAGS: Readonly<Record<string, keyof WarmFlags>> = {
   '--time-limit': 'timeLimit',
   '--budget': 'budget',
   '--depth': 'depth',
+  // A remote warm is a fresh machine's start: start-up counts there too.
+  '--remote': 'remote',
+  '--remote-mode': 'remoteMode',
+  '--remote-namespace': 'remoteNamespace',
+  '--remote-signing-key': 'remoteSigningKey',
+};
+/** Value flags that may repeat, collected in order (as commander's collecting option does). */
+const FAST_LIST_FLAGS: Readonly<Record<string, keyof WarmFlags>> = {
+  '--remote-trusted-key': 'remoteTrustedKey',
 };
 /** Boolean flags of `strata warm` that {@link parseWarmArgv} understands, with the value commander gives them. */
 const FAST_BOOLEAN_FLAGS: Readonly<Record<string, readonly [keyof WarmFlags | 'verbose', boolean]>> = {
@@ -59,6 +69,14 @@ export function parseWarmArgv(argv: readonly string[]): { root: string | undefin
     if (!arg.startsWith('-')) {
       if (root !== undefined) return null;
       root = arg;
+      continue;
+    }
+    const list = Object.hasOwn(FAST_LIST_FLAGS, arg) ? FAST_LIST_FLAGS[arg] : undefined;
+    if (list !== undefined) {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith('-')) return null;
+      flags[list] = [...((flags[list] as string[] | undefined) ?? []), value];
+      i++;
       continue;
     }
     if (seen.has(arg)) return null;

@@ -11,7 +11,7 @@ import { UsageError } from './usage-error.js';
 import { createProgress, formatBytes, log, printJson } from './output.js';
 import { commonOptions, machineFor, optionsFromCommon } from './common.js';
 import type { WarmFlags } from './warm-argv.js';
-import { remoteFromFlags, remoteOptions, type RemoteFlags } from './remote-flags.js';
+import { remoteFromFlags, remoteOptions } from './remote-flags.js';
 
 
 export function registerWarm(program: Command, startedAt: number, setExit: (code: number) => void): void {
@@ -29,11 +29,11 @@ export function registerWarm(program: Command, startedAt: number, setExit: (code
     .option('--no-persist', 'keep everything in memory for this run')
     .option('--budget <mode>', 'size memory levels from the profile or the machine (profile, auto)')
     .option('--include <dir...>', 'walk into directories skipped by default (node_modules)');
-  commonOptions(remoteOptions(command)).action((root: string | undefined, flags: WarmFlags & RemoteFlags) => warmAction(root, flags, startedAt, setExit));
+  commonOptions(remoteOptions(command)).action((root: string | undefined, flags: WarmFlags) => warmAction(root, flags, startedAt, setExit));
 }
 
 /** What `strata warm` does once its command line is parsed. */
-export async function warmAction(root: string | undefined, flags: WarmFlags & RemoteFlags, startedAt: number, setExit: (code: number) => void): Promise<void> {
+export async function warmAction(root: string | undefined, flags: WarmFlags, startedAt: number, setExit: (code: number) => void): Promise<void> {
   const options: StrataOptions = {
     ...optionsFromCommon(root, flags),
     ...(flags.workers !== undefined ? { workers: flagNumber('--workers', flags.workers) } : {}),

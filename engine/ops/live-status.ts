@@ -1,7 +1,7 @@
 /**
  * One line about a running engine, for the live view of `strata watch --status`: the revision,
  * per-level hit rates and bytes, the watcher's events and queue depths, the pool's activity, the
- * dependency graph's size and the process RSS. Pure: the caller samples, this formats.
+ * dependency graph's size, the remote tier's counters (when one is configured) and the process RSS. Pure: the caller samples, this formats.
  */
 import type { LevelName } from '../level-counters.js';
 import type { EngineStats } from './engine-stats.js';
@@ -26,11 +26,14 @@ export function formatLiveStatus({ stats, watch, queued, rssBytes }: LiveStatusI
   });
   const pool = stats.pool;
   const poolText = pool.started ? `pool ${pool.workers}w ${pool.tasks} tasks ${Math.round(pool.utilisation * 100)}% busy` : 'pool idle';
+  const remote = stats.remote;
+  const remoteText = remote === null ? [] : [`remote ${remote.state} ${remote.hits} hits ${remote.misses} misses ${remote.uploaded} up ${remote.rejected} rejected ${remote.errors} errors`];
   return [
     `r${stats.revision}`,
     ...levels,
     `events ${watch.published} (queued ${queued}, naming ${watch.naming}, rescans ${watch.rescans})`,
     poolText,
+    ...remoteText,
     `graph ${stats.graph.nodes} of ${watch.knownFiles} files`,
     `rss ${bytes(rssBytes)}`,
   ].join(' | ');

@@ -35,6 +35,7 @@ export interface PredictiveOptions {
 /** How `ast()` calls were answered (warming and prefetching excluded): the hit rate callers saw. */
 export interface AstAnswers {
   readonly memory: number;
+  /** Answered below memory without a parse: the disk store, or (with a remote tier) the remote. */
   readonly disk: number;
   readonly parsed: number;
 }

@@ -20,12 +20,16 @@ export interface RemoteAstEntry {
   readonly bytes: Uint8Array;
 }
 
-/** A decoder for {@link RemoteTier.fetch}: throws for anything but a valid entry of `key`. */
+/** The decoder of remote AST entries for {@link RemoteTier.fetchMany}: throws for anything but a valid entry of the key (`ast:<AST key>`). */
+export function decodeRemoteAstEntry(bytes: Buffer, remoteKey: string): RemoteAstEntry {
+  const key = remoteKey.startsWith('ast:') ? remoteKey.slice('ast:'.length) : remoteKey;
+  const header = decodeEntry(bytes, key);
+  if (header.rawLength > MAX_DECODED_AST_BYTES) throw new StrataError('EREMOTE', `declares ${header.rawLength} decoded bytes, over the cap ${MAX_DECODED_AST_BYTES}`, key);
+  const owned = new Uint8Array(bytes); // a copy: the reply's Buffer may share a pool
+  return { record: decodeAstEntry(owned, key), bytes: owned };
+}
+
+/** A decoder for {@link RemoteTier.fetch} of one AST key: throws for anything but a valid entry of `key`. */
 export function remoteAstDecoder(key: string): (bytes: Buffer) => RemoteAstEntry {
-  return (bytes) => {
-    const header = decodeEntry(bytes, key);
-    if (header.rawLength > MAX_DECODED_AST_BYTES) throw new StrataError('EREMOTE', `declares ${header.rawLength} decoded bytes, over the cap ${MAX_DECODED_AST_BYTES}`, key);
-    const owned = new Uint8Array(bytes); // a copy: the reply's Buffer may share a pool
-    return { record: decodeAstEntry(owned, key), bytes: owned };
-  };
+  return (bytes) => decodeRemoteAstEntry(bytes, remoteAstKey(key));
 }

@@ -16,11 +16,13 @@ import type * as crypto from 'node:crypto';
 import { RemoteClient, type RemoteState } from './remote-client.js';
 import type { ResolvedRemote } from './remote-config.js';
 import { loadPublicKey, loadSigningKey, type SigningKey } from './remote-keys.js';
-import { parseRecord, sha256Hex, signRecord, verifyRecord } from './signed-record.js';
+import { parseRecord, sha256Hex, signRecord, verifyRecordAsync, type SignedRecord } from './signed-record.js';
 
 export const KEY_PREFIX = 'strata:';
 /** Uploads in flight at once (node-redis pipelines them on one connection). */
 const UPLOAD_CONCURRENCY = 16;
+/** Blobs asked for in one MGET at most (their declared sizes): a group of large entries is split. */
+export const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
 /** close() waits at most this long for the write-behind queue. */
 export const FLUSH_DEADLINE_MS = 2000;
 
@@ -125,74 +127,109 @@ export class RemoteTier {
     };
   }
 
+  /** Starts connecting (loading node-redis) now, so the first lookup finds the connection open. */
+  connect(): void {
+    void this.#client.connect();
+  }
+
   /** Round-trip time of a PING in ms; undefined when unreachable. */
   ping(): Promise<number | undefined> {
     return this.#client.ping();
   }
 
-  /** Verified entries for these keys (absent = a miss); the lookups go out together. */
+  /**
+   * Verified entries for these keys (absent: a miss, a rejection or a failure, each counted). Per
+   * namespace read, one round trip for the records (one MGET on a single server; per-key GETs,
+   * pipelined, on a cluster, whose keys live on several masters), signatures checked off the main
+   * thread, then one for the blobs of the records that passed (in MGETs of at most
+   * {@link BLOB_BATCH_BYTES} declared bytes), each checked against its digest and decoded.
+   */
   async fetchMany<T>(cacheKeys: readonly string[], decode: EntryDecoder<T>): Promise<Map<string, T>> {
     const found = new Map<string, T>();
-    await Promise.all(
-      cacheKeys.map(async (cacheKey) => {
-        const value = await this.fetch(cacheKey, decode);
-        if (value !== undefined) found.set(cacheKey, value);
-      }),
-    );
+    const failed = new Set<string>();
+    let open = [...new Set(cacheKeys)];
+    if (this.#client.state === 'off') return found;
+    for (const namespace of this.#readNamespaces) {
+      if (open.length === 0) break;
+      const records = await this.#client.getMany(open.map((cacheKey) => recordKey(namespace, cacheKey)));
+      if (records === undefined) {
+        for (const cacheKey of open) failed.add(cacheKey); // counted by the client
+        break;
+      }
+      const checked = await Promise.all(open.map((cacheKey, i) => this.#checkRecord(namespace, cacheKey, records[i] ?? null)));
+      const passed = checked.filter((entry): entry is { cacheKey: string; record: SignedRecord } => entry !== null);
+      for (const chunk of bySize(passed, BLOB_BATCH_BYTES)) {
+        const blobs = await this.#client.getMany(chunk.map((entry) => blobKey(entry.record.digest)));
+        chunk.forEach(({ cacheKey, record }, i) => {
+          if (blobs === undefined) failed.add(cacheKey);
+          else {
+            const value = this.#checkBlob(namespace, cacheKey, record, blobs[i] ?? null, decode);
+            if (value !== null) found.set(cacheKey, value.value);
+          }
+        });
+      }
+      // Rejected or without its blob (evicted) here: the next namespace may still answer.
+      open = open.filter((cacheKey) => !found.has(cacheKey) && !failed.has(cacheKey));
+    }
+    this.#hits += found.size;
+    this.#misses += open.length;
     return found;
   }
 
   /** One verified entry, or undefined (a miss, a rejection or a failure: each counted). */
   async fetch<T>(cacheKey: string, decode: EntryDecoder<T>): Promise<T | undefined> {
-    if (this.#client.state === 'off') return undefined;
-    for (const namespace of this.#readNamespaces) {
-      const bytes = await this.#client.get(recordKey(namespace, cacheKey));
-      if (bytes === undefined) return undefined; // failed: counted by the client
-      if (bytes === null) continue;
-      this.#bytesIn += bytes.length;
-      const value = await this.#verified(namespace, cacheKey, bytes, decode);
-      if (value === 'failed') return undefined;
-      if (value !== 'rejected' && value !== 'gone') {
-        this.#hits++;
-        return value.value;
-      }
-    }
-    this.#misses++;
-    return undefined;
+    return (await this.fetchMany([cacheKey], decode)).get(cacheKey);
   }
 
-  async #verified<T>(namespace: string, cacheKey: string, recordBytes: Buffer, decode: EntryDecoder<T>): Promise<{ value: T } | 'rejected' | 'gone' | 'failed'> {
-    const reject = (why: string): 'rejected' => {
-      this.#rejected++;
-      this.#lastRejection = `${recordKey(namespace, cacheKey)}: ${why}`;
-      return 'rejected';
-    };
-    let record;
+  #reject(namespace: string, cacheKey: string, why: string): null {
+    this.#rejected++;
+    this.#lastRejection = `${recordKey(namespace, cacheKey)}: ${why}`;
+    return null;
+  }
+
+  /** A stored record that is this key's, in this namespace, signed by a key trusted there, within the cap; else null (rejections counted). */
+  async #checkRecord(namespace: string, cacheKey: string, bytes: Buffer | null): Promise<{ cacheKey: string; record: SignedRecord } | null> {
+    if (bytes === null) return null;
+    this.#bytesIn += bytes.length;
+    let record: SignedRecord;
     try {
-      record = parseRecord(recordBytes, recordKey(namespace, cacheKey));
+      record = parseRecord(bytes, recordKey(namespace, cacheKey));
     } catch (error) {
-      return reject((error as Error).message);
+      return this.#reject(namespace, cacheKey, (error as Error).message);
     }
-    if (record.namespace !== namespace || record.cacheKey !== cacheKey) return reject('signed for another namespace or key');
+    if (record.namespace !== namespace || record.cacheKey !== cacheKey) return this.#reject(namespace, cacheKey, 'signed for another namespace or key');
     const publicKey = this.#accepted.get(namespace)?.get(record.keyId);
-    if (publicKey === undefined) return reject(`key id ${record.keyId} is not trusted for ${namespace}`);
-    if (!verifyRecord(record, publicKey)) return reject('bad signature');
-    if (record.size > this.settings.maxEntryBytes) return reject(`size ${record.size} over the cap ${this.settings.maxEntryBytes}`);
-    const blob = await this.#client.get(blobKey(record.digest));
-    if (blob === undefined) return 'failed';
-    if (blob === null) return 'gone'; // evicted: a miss
+    if (publicKey === undefined) return this.#reject(namespace, cacheKey, `key id ${record.keyId} is not trusted for ${namespace}`);
+    if (!(await verifyRecordAsync(record, publicKey))) return this.#reject(namespace, cacheKey, 'bad signature');
+    if (record.size > this.settings.maxEntryBytes) return this.#reject(namespace, cacheKey, `size ${record.size} over the cap ${this.settings.maxEntryBytes}`);
+    return { cacheKey, record };
+  }
+
+  /** The record's blob, checked against its digest and decoded; null when gone (evicted: a miss) or rejected (counted). */
+  #checkBlob<T>(namespace: string, cacheKey: string, record: SignedRecord, blob: Buffer | null, decode: EntryDecoder<T>): { value: T } | null {
+    if (blob === null) return null;
     this.#bytesIn += blob.length;
-    if (blob.length !== record.size || sha256Hex(blob) !== record.digest) return reject('blob does not match its digest');
+    if (blob.length !== record.size || sha256Hex(blob) !== record.digest) return this.#reject(namespace, cacheKey, 'blob does not match its digest');
     try {
       return { value: decode(blob, cacheKey) };
     } catch (error) {
-      return reject(`entry does not decode: ${(error as Error).message}`);
+      return this.#reject(namespace, cacheKey, `entry does not decode: ${(error as Error).message}`);
     }
+  }
+
+  /** Whether uploads go out now (read-write mode with a signing key, and the remote not off). */
+  get writes(): boolean {
+    return this.#signing !== null && this.#client.state !== 'off';
+  }
+
+  /** Counts an upload its caller left out (not encodable, over the caller's own cap). */
+  skip(): void {
+    if (this.writes) this.#skipped++;
   }
 
   /** Queues an upload (read-write mode only); skipped and counted when too large or the queue is full. */
   upload(cacheKey: string, bytes: Uint8Array, codec: string): void {
-    if (this.#signing === null || this.#client.state === 'off') return;
+    if (!this.writes) return;
     if (bytes.byteLength > this.settings.maxEntryBytes || this.#queue.length >= this.settings.queueMaxEntries) {
       this.#skipped++;
       return;
@@ -250,6 +287,24 @@ export class RemoteTier {
       return null;
     }
   }
+}
+
+/** `entries` in order, cut into runs of at most `maxBytes` declared bytes (a larger entry alone). */
+function bySize<E extends { record: { size: number } }>(entries: readonly E[], maxBytes: number): E[][] {
+  const chunks: E[][] = [];
+  let chunk: E[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    if (chunk.length > 0 && bytes + entry.record.size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(entry);
+    bytes += entry.record.size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function sleep(ms: number): Promise<void> {

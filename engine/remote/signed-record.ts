@@ -85,13 +85,19 @@ export function parseRecord(bytes: Buffer, where: string): SignedRecord {
   return { namespace, cacheKey, digest, size, codec, keyId, producer, signed, signature };
 }
 
-/** True when `record` is signed by `publicKey`. */
-export function verifyRecord(record: SignedRecord, publicKey: crypto.KeyObject): boolean {
-  try {
-    return crypto.verify(null, record.signed, publicKey, record.signature);
-  } catch {
-    return false;
-  }
+/**
+ * True when `record` is signed by `publicKey`, checked off the main thread (node:crypto's callback
+ * form runs in libuv's pool): a warm from the remote checks hundreds of signatures, and the main
+ * thread meanwhile decodes the entries already verified.
+ */
+export function verifyRecordAsync(record: SignedRecord, publicKey: crypto.KeyObject): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      crypto.verify(null, record.signed, publicKey, record.signature, (error, valid) => resolve(error === null && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

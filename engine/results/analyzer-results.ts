@@ -5,7 +5,9 @@
  * (following re-export chains). A result is therefore valid exactly while that state holds: an
  * edit that keeps a dependency's signature (early cutoff) leaves it valid; one that changes it, or
  * the file itself, makes a new key. A computation that started before its file or one of its
- * dependencies was invalidated is returned to its caller but never stored.
+ * dependencies was invalidated is returned to its caller but never stored. With a remote tier, a
+ * local miss asks the remote first (a verified result is kept locally and returned without running
+ * the analyzer), and a computed result that was stored is uploaded behind the caller.
  */
 import { xxh64String } from '../../native-bindings/hash.js';
 import type { AstResult } from '../ast/ast-reader.js';
@@ -51,6 +53,14 @@ export interface ResultsHost {
   ast(file: string): Promise<AstResult>;
   /** Digest of the file's dependencies' signatures, and the root-relative dependencies it covers. */
   dependencyState(file: string): Promise<{ readonly digest: string; readonly files: readonly string[] }>;
+  /**
+   * The shared remote tier's results (remote/remote-results.ts), asked after a local miss and given
+   * each computed result; absent when no remote is configured.
+   */
+  readonly remote?: {
+    fetch(stateKey: string): Promise<{ readonly value: unknown } | undefined>;
+    upload(stateKey: string, value: unknown): void;
+  };
 }
 
 interface FileState {
@@ -78,17 +88,30 @@ export function analyzerResults<T>(host: ResultsHost, spec: AnalyzerSpec): Analy
   const stillCurrent = (state: FileState): boolean =>
     host.clock.isCurrent(state.relative, state.revision) && state.dependencies.every((dependency) => host.clock.isCurrent(dependency, state.revision));
 
-  const store = (state: FileState, value: T): void => {
-    if (stillCurrent(state)) host.cache.set({ key: state.key, path: state.relative, value, lastAccessMs: Date.now() });
+  const store = (state: FileState, value: T): boolean => {
+    if (!stillCurrent(state)) return false;
+    host.cache.set({ key: state.key, path: state.relative, value, lastAccessMs: Date.now() });
+    return true;
+  };
+
+  /** After a local miss: a verified remote result for this state, kept locally. */
+  const fromRemote = async (state: FileState): Promise<{ value: T } | undefined> => {
+    const found = await host.remote?.fetch(state.key);
+    if (found === undefined) return undefined;
+    store(state, found.value as T);
+    return { value: found.value as T };
   };
 
   return {
     async get(file) {
       const state = await stateOf(file);
-      return host.cache.get(state.key)?.value as T | undefined;
+      const cached = host.cache.get(state.key);
+      if (cached !== undefined) return cached.value as T;
+      return (await fromRemote(state))?.value;
     },
     async set(file, value) {
-      store(await stateOf(file), value);
+      const state = await stateOf(file);
+      if (store(state, value)) host.remote?.upload(state.key, value);
     },
     async compute(file, fn, options = {}) {
       const signal = options.signal;
@@ -100,9 +123,11 @@ export function analyzerResults<T>(host: ResultsHost, spec: AnalyzerSpec): Analy
       if (running === undefined) {
         running = (async () => {
           try {
+            const remote = await fromRemote(state);
+            if (remote !== undefined) return remote.value;
             const value = await fn({ path: state.ast.path, ast: state.ast, signal });
             signal?.throwIfAborted();
-            store(state, value);
+            if (store(state, value)) host.remote?.upload(state.key, value);
             return value;
           } finally {
             inFlight.delete(state.key);

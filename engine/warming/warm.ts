@@ -22,7 +22,7 @@ import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
 import type { RemoteTier } from '../remote/remote-tier.js';
-import { remoteAstDecoder, remoteAstKey } from '../remote/remote-ast.js';
+import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
 import { ParseBatches, type PendingFile } from './parse-batches.js';
 import { fitToMemoryLimit, WarmLimits } from './warm-limits.js';
 import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
@@ -30,8 +30,10 @@ import { REPORT_SCHEMA_VERSION, type WarmReport } from './warm-report.js';
 export { BATCH_MAX_FILES, BATCH_TARGET_BYTES, MAX_BATCHES_PER_WORKER } from './parse-batches.js';
 export { PEAK_RSS_SAMPLE_MS, RSS_SAMPLE_MS } from './warm-limits.js';
 
-/** Local misses looked up on the remote in one round trip (node-redis pipelines them). */
+/** Local misses looked up on the remote as one group (node-redis pipelines them: a round trip for the records, one for the blobs). */
 const REMOTE_LOOKUP_BATCH = 128;
+/** Groups in flight at once: the walk reads the next group while the remote answers this one. */
+const REMOTE_GROUPS_IN_FLIGHT = 2;
 
 export interface WarmContext {
   readonly options: ResolvedOptions;
@@ -97,8 +99,12 @@ class WarmRun {
   readonly #deferred: DiscoveredFile[] = [];
   /** The directory snapshot of a walk that completed. */
   #walked: { readonly snapshot: DirectorySnapshot; readonly changed: boolean } | null = null;
-  /** Local misses waiting for one remote round trip together (pinned until answered). */
+  /** Local misses waiting to be sent to the remote as one group (pinned until answered). */
   #remoteWaiting: PendingFile[] = [];
+  /** Groups sent to the remote and not answered yet. */
+  readonly #lookups = new Set<Promise<void>>();
+  /** Files the remote did not answer, waiting for the walk to queue their parse (pinned). */
+  #remoteMisses: PendingFile[] = [];
   #found = 0;
   #parsed = 0;
   #fromMemory = 0;
@@ -164,7 +170,7 @@ class WarmRun {
         if (this.#found % 256 === 0) this.#progress();
       }
       if (limits.stoppedBy === null) {
-        await this.#askRemote();
+        await this.#settleRemote();
         await this.#batches.flush();
       }
       await this.#warmDeferred();
@@ -175,7 +181,8 @@ class WarmRun {
       else this.#warnings.push({ path: '.', message: `discovery stopped: ${(error as Error).message}` });
     } finally {
       this.#batches.releaseUnsent();
-      for (const file of this.#remoteWaiting.splice(0)) if (file.pinned) this.#ctx.content.unpin(file.pinned);
+      await Promise.allSettled(this.#lookups);
+      for (const file of [...this.#remoteWaiting.splice(0), ...this.#remoteMisses.splice(0)]) if (file.pinned) this.#ctx.content.unpin(file.pinned);
       await discovery.return(undefined);
       await this.#batches.drain();
     }
@@ -195,7 +202,7 @@ class WarmRun {
       if (this.#limits.stoppedBy !== null) break;
       await this.#batches.drain();
       await this.#warmFile(event);
-      await this.#askRemote();
+      await this.#settleRemote();
       await this.#batches.flush();
     }
   }
@@ -244,6 +251,9 @@ class WarmRun {
     const ref = { id: this.#nextId++, path: event.path, buffer: content.buffer, offset: content.offset, length: content.length, key };
     const pending: PendingFile = { ref, key, fingerprint: content.fingerprint, hash: content.hash, pinned, revision };
     if (ctx.remote !== null && ctx.remote.state !== 'off') {
+      // The first local miss starts connecting (node-redis loads, then a TCP and a PING round trip)
+      // while the walk reads the rest of the group; a warm answered locally never loads it.
+      if (this.#remoteWaiting.length === 0) ctx.remote.connect();
       this.#remoteWaiting.push(pending);
       if (this.#remoteWaiting.length >= REMOTE_LOOKUP_BATCH) await this.#askRemote();
       return;
@@ -258,18 +268,38 @@ class WarmRun {
     await this.#batches.add(pending);
   }
 
-  /** The waiting local misses, looked up on the remote together: verified hits are stored, the rest parsed. */
+  /**
+   * Sends the waiting local misses to the remote as one group, and goes on with the walk while it
+   * answers (at most {@link REMOTE_GROUPS_IN_FLIGHT} groups at once). Misses of the groups answered
+   * so far are queued for parsing here, by the walk, so batches keep a single producer.
+   */
   async #askRemote(): Promise<void> {
-    const ctx = this.#ctx;
-    const remote = ctx.remote;
+    const remote = this.#ctx.remote;
     const waiting = this.#remoteWaiting;
-    if (remote === null || waiting.length === 0) return;
-    this.#remoteWaiting = [];
-    const hits = await Promise.all(waiting.map((file) => remote.fetch(remoteAstKey(file.key), remoteAstDecoder(file.key))));
-    for (const [i, file] of waiting.entries()) {
-      const hit = hits[i];
+    if (remote !== null && waiting.length > 0) {
+      this.#remoteWaiting = [];
+      const lookup = this.#lookUp(remote, waiting).finally(() => this.#lookups.delete(lookup));
+      this.#lookups.add(lookup);
+      while (this.#lookups.size >= REMOTE_GROUPS_IN_FLIGHT) await Promise.race(this.#lookups);
+    }
+    for (const file of this.#remoteMisses.splice(0)) await this.#parse(file);
+  }
+
+  /** Every group sent and answered, and every miss queued for parsing. */
+  async #settleRemote(): Promise<void> {
+    await this.#askRemote();
+    await Promise.all(this.#lookups);
+    for (const file of this.#remoteMisses.splice(0)) await this.#parse(file);
+  }
+
+  /** One group's lookups: verified hits go into L2 and the disk level; misses wait for the walk. */
+  async #lookUp(remote: RemoteTier, group: readonly PendingFile[]): Promise<void> {
+    const ctx = this.#ctx;
+    const hits = await remote.fetchMany(group.map((file) => remoteAstKey(file.key)), decodeRemoteAstEntry);
+    for (const file of group) {
+      const hit = hits.get(remoteAstKey(file.key));
       if (hit === undefined) {
-        await this.#parse(file);
+        this.#remoteMisses.push(file);
         continue;
       }
       if (file.pinned) ctx.content.unpin(file.pinned);
