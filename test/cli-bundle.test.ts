@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, BUNDLED_PACKAGES, sharedBuiltins, writeBundle } from '../engine/cli/bundle-build.js';
-import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
+import { ageFile, CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const DIST = path.join(__dirname, '..');
 const ROOT = path.join(DIST, '..');
@@ -73,8 +73,15 @@ describe('strata warm from the bundle', () => {
   let tree: TempTree;
   let probeDir: TempTree;
   let probe: string;
+  /** The sources, aged past the racy window: a restart then answers every file from its index record
+   * alone, whichever runs first (a racy record is re-read once, and the two reports would differ). */
+  const agedTree = (): TempTree => {
+    const made = makeTree(sources);
+    for (const file of Object.keys(sources)) ageFile(path.join(made.root, file));
+    return made;
+  };
   beforeEach(() => {
-    tree = makeTree(sources);
+    tree = agedTree();
     probeDir = makeTree();
     // Preloaded into the CLI: writes to stderr, at exit, which of the bundle and cli.js Node loaded.
     probe = probeDir.write('probe.js', `process.on('exit', () => { const files = Object.keys(require.cache); process.stderr.write(JSON.stringify({ bundle: files.includes(${JSON.stringify(BUNDLE)}), modules: files.includes(${JSON.stringify(path.join(path.dirname(BUNDLE), 'cli.js'))}) })); });\n`);
@@ -119,7 +126,7 @@ describe('strata warm from the bundle', () => {
     expect(stable(fromBundle.report)).toEqual(stable(fromModules.report));
     // Both cold warms alike too (the second one on a fresh tree, from the bundle).
     tree.remove();
-    tree = makeTree(sources);
+    tree = agedTree();
     const coldBundled = warm();
     expect(coldBundled.bundled).toBe(true);
     expect({ ...stable(coldBundled.report), root: null }).toEqual({ ...stable(cold.report), root: null });
