@@ -73,6 +73,10 @@ describe('remote tier', () => {
     const first = checkout();
     const writer = createEngine({ root: first.root, cacheDir: cacheDir(), executor: 'in-thread', remote: { url: server.url, mode: 'read-write', signingKey: trusted.privateFile, trustedKeys: [trusted.publicFile] } });
     const written = await writer.warm();
+    // A warm's report counts that warm alone; stats() (and Prometheus) keep the engine's totals.
+    const again = await writer.warm();
+    expect(again.remote).toMatchObject({ state: 'on', hits: 0, misses: 0, uploaded: 0, bytesOut: 0 });
+    expect(writer.stats().remote).toMatchObject({ uploaded: FILES });
     const exposition = await prometheusText(writer.stats(), writer.options);
     await writer.close();
     expect(exposition).toMatch(/^strata_remote_up 1$/m);

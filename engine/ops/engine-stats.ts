@@ -6,7 +6,7 @@ import type { PoolStats } from '../pool/parse-pool.js';
 import type { PredictiveStats } from '../prediction/predictive-warming.js';
 import type { SourceFileTierSnapshot } from '../sourcefiles/source-file-tier.js';
 import type { DiskStore } from '../store/disk-store.js';
-import type { RemoteCounters } from '../remote/remote-tier.js';
+import type { RemoteCounters } from '../remote/remote-counters.js';
 import { REPORT_SCHEMA_VERSION } from '../warming/warm-report.js';
 
 export interface EngineStats {

@@ -14,6 +14,7 @@
 import * as os from 'node:os';
 import type * as crypto from 'node:crypto';
 import { RemoteClient, type RemoteState } from './remote-client.js';
+import type { RemoteCounters } from './remote-counters.js';
 import type { ResolvedRemote } from './remote-config.js';
 import { loadPublicKey, loadSigningKey, type SigningKey } from './remote-keys.js';
 import { parseRecord, sha256Hex, signRecord, verifyRecordAsync, type SignedRecord } from './signed-record.js';
@@ -26,17 +27,6 @@ export const BLOB_BATCH_BYTES = 8 * 1024 * 1024;
 /** close() waits at most this long for the write-behind queue. */
 export const FLUSH_DEADLINE_MS = 2000;
 
-export interface RemoteCounters {
-  readonly state: RemoteState;
-  readonly hits: number;
-  readonly misses: number;
-  readonly rejected: number;
-  readonly errors: number;
-  readonly uploaded: number;
-  readonly skipped: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-}
 
 export function blobKey(digest: string): string {
   return `${KEY_PREFIX}cas:${digest}`;

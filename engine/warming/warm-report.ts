@@ -1,6 +1,6 @@
 /** The JSON contract of `strata warm --json` (DESIGN.md). */
 import type { FileFailure, FileSkip } from '../../shared/errors.js';
-import type { RemoteCounters } from '../remote/remote-tier.js';
+import type { RemoteCounters } from '../remote/remote-counters.js';
 import type { LevelName, LevelSnapshot } from '../level-counters.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -20,7 +20,7 @@ export interface WarmReport {
   readonly fromDisk: number;
   /** With a remote tier: files answered by verified remote entries (part of fromCache). */
   readonly fromRemote?: number;
-  /** With a remote tier: its counters for this engine so far. */
+  /** With a remote tier: what this warm moved its counters by (and its state at the end); `stats().remote` has the engine's totals. */
   readonly remote?: RemoteCounters;
   readonly failed: readonly FileFailure[];
   readonly skipped: readonly FileSkip[];

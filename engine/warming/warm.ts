@@ -21,6 +21,7 @@ import { emptyLevel } from '../level-counters.js';
 import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
+import { countersSince, type RemoteCounters } from '../remote/remote-counters.js';
 import type { RemoteTier } from '../remote/remote-tier.js';
 import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
 import { ParseBatches, type PendingFile } from './parse-batches.js';
@@ -101,6 +102,8 @@ class WarmRun {
   #walked: { readonly snapshot: DirectorySnapshot; readonly changed: boolean } | null = null;
   /** Local misses waiting to be sent to the remote as one group (pinned until answered). */
   #remoteWaiting: PendingFile[] = [];
+  /** The remote's counters when this warm began: its report gives what the warm moved them by. */
+  readonly #remoteAtStart: RemoteCounters | null;
   /** Groups sent to the remote and not answered yet. */
   readonly #lookups = new Set<Promise<void>>();
   /** Files the remote did not answer, waiting for the walk to queue their parse (pinned). */
@@ -116,6 +119,7 @@ class WarmRun {
 
   constructor(ctx: WarmContext, request: WarmRequest, limits: WarmLimits) {
     this.#ctx = ctx;
+    this.#remoteAtStart = ctx.remote?.counters() ?? null;
     this.#request = request;
     this.#limits = limits;
     this.#persistence = ctx.persistence;
@@ -379,7 +383,7 @@ class WarmRun {
       fromCache: this.#fromMemory + this.#fromDisk + this.#fromRemote,
       fromMemory: this.#fromMemory,
       fromDisk: this.#fromDisk,
-      ...(ctx.remote !== null ? { fromRemote: this.#fromRemote, remote: ctx.remote.counters() } : {}),
+      ...(ctx.remote !== null ? { fromRemote: this.#fromRemote, remote: countersSince(ctx.remote.counters(), this.#remoteAtStart ?? ctx.remote.counters()) } : {}),
       failed: this.#failed,
       skipped: this.#skipped,
       parseErrors: this.#parseErrors,
