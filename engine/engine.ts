@@ -25,7 +25,7 @@ import { logger } from './ops/log.js';
 import { validateLevels, type ValidationReport } from './ops/validation.js';
 import { toRootPath } from './paths.js';
 import { DiskState } from './persistence/disk-state.js';
-import { ParsePool, type ParseExecutor } from './pool/parse-pool.js';
+import { ParsePool, youngGenerationFor, type ParseExecutor } from './pool/parse-pool.js';
 import { roomToPrefetch } from './prediction/prefetch-room.js';
 import { PredictiveWarming } from './prediction/predictive-warming.js';
 import type { AnalyzerResults, AnalyzerSpec, ComputeContext } from './results/analyzer-results.js';
@@ -88,7 +88,7 @@ export class Engine {
     this.#reader = new ContentReader(this.#content, { maxFileSize: o.maxFileSize, validation: o.readValidation });
     this.#access = new ContentAccess(o.root, this.#content, this.#reader);
     this.#asts = new AstCache({ budget: o.astBudget, maxEntries: o.astMaxEntries });
-    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, ...(workerFile ? { workerFile } : {}) });
+    this.#pool = new ParsePool({ workers: o.workers, executor, settings: DEFAULT_PARSE_SETTINGS, youngGenerationMb: youngGenerationFor(o.astBudget), ...(workerFile ? { workerFile } : {}) });
     const keyPrefix = astKeyPrefix(installedParser(), DEFAULT_PARSE_SETTINGS);
     this.#rss = new RssSampler(o.memoryLimit, RSS_SAMPLE_MS);
     this.#results = new ResultsCache({ maxEntries: o.resultsMaxEntries, retentionMs: o.resultsRetention });

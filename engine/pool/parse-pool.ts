@@ -20,21 +20,33 @@ export interface ParsePoolOptions {
   /** Worker entry file. @default the built workers/worker.js */
   readonly workerFile?: string;
   /**
-   * V8 young-generation size per worker, in MiB. @default {@link UNCAPPED_YOUNG_GENERATION_MB} when no
-   * memory limit caps the workers' heaps, V8's own (48) under one: the memory model counts on it.
+   * V8 young-generation size per worker, in MiB, when no memory limit caps the workers' heaps (under
+   * one they keep V8's own, which the memory model counts on). @default V8's own (48); the engine
+   * asks for {@link youngGenerationFor}'s answer.
    */
   readonly youngGenerationMb?: number;
 }
 
 /**
- * Young generation of an uncapped worker: 192 MiB, i.e. 64 MiB semi-spaces (V8's default: 16). The
- * parser's garbage dies with each file, but with small semi-spaces each scavenge copies (and soon
+ * Young generation of a worker that may use it: 192 MiB, i.e. 64 MiB semi-spaces (V8's default: 16).
+ * The parser's garbage dies with each file, but with small semi-spaces each scavenge copies (and soon
  * promotes) the tree of the file being parsed, so garbage collection took ~50% of a worker's parse time.
  * Measured on the 8k-file npm corpus, one worker, GC time from `--cpu-prof` (the instrument that holds
  * on a noisy shared machine): 48 MiB 3.0–4.8 s and 96 MiB 2.4 s against 1.6 s at 192 and 1.5 s at 384,
- * for ~100–250 MB more peak RSS per worker (README, "Cold warm at the machine's ceiling").
+ * for ~100 MB more peak RSS per worker (README, "Cold warm at the machine's ceiling").
  */
 export const UNCAPPED_YOUNG_GENERATION_MB = 192;
+/**
+ * Below this L2 budget the engine is configured to run lean, and the workers keep V8's young
+ * generation: ~100 MB more per worker would then outweigh the caches themselves. Every profile's
+ * default (200 MB and up) is above it.
+ */
+export const LEAN_AST_BUDGET_BYTES = 128 * MEBIBYTE;
+
+/** The young generation the engine asks for its workers: large unless its L2 budget says "lean". */
+export function youngGenerationFor(astBudgetBytes: number): number | undefined {
+  return astBudgetBytes >= LEAN_AST_BUDGET_BYTES ? UNCAPPED_YOUNG_GENERATION_MB : undefined;
+}
 
 export const DEFAULT_WORKER_FILE = path.join(__dirname, '..', '..', 'workers', 'worker.js');
 
@@ -198,10 +210,9 @@ export class ParsePool {
   }
 }
 
-/** The young-generation part of a worker's resourceLimits: explicit, else large unless the heap is capped. */
-function youngGenerationLimit(explicitMb: number | undefined, heapLimitBytes: number | null): { maxYoungGenerationSizeMb?: number } {
-  if (explicitMb !== undefined && explicitMb > 0) return { maxYoungGenerationSizeMb: explicitMb };
-  return heapLimitBytes === null ? { maxYoungGenerationSizeMb: UNCAPPED_YOUNG_GENERATION_MB } : {};
+/** The young-generation part of a worker's resourceLimits: V8's own under a heap cap, else what was asked. */
+function youngGenerationLimit(askedMb: number | undefined, heapLimitBytes: number | null): { maxYoungGenerationSizeMb?: number } {
+  return heapLimitBytes === null && askedMb !== undefined && askedMb > 0 ? { maxYoungGenerationSizeMb: askedMb } : {};
 }
 
 function workerFailure(file: SlabFileRef, error: unknown): FileOutcome {
