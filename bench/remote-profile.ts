@@ -18,23 +18,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPair } from '../engine/remote/remote-keys.js';
+import type { CpuProfile } from './profile-breakdown.js';
 import { median } from './stats.js';
+import { timedProcess } from './timed-warm.js';
 
 const PROJECT = path.join(__dirname, '..', '..');
 const CLI = path.join(PROJECT, 'dist', 'engine', 'cli', 'main.js');
-
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string };
-  readonly children?: readonly number[];
-}
-interface CpuProfile {
-  readonly nodes: readonly ProfileNode[];
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
-  readonly startTime: number;
-  readonly endTime: number;
-}
 
 export const REMOTE_BUCKETS = ['node-redis', 'decode', 'verify', 'digest', 'local writes', 'remote I/O', 'walk & read', 'module load', 'gc', 'idle', 'other'] as const;
 export type RemoteBucket = (typeof REMOTE_BUCKETS)[number];
@@ -83,15 +72,9 @@ function arg(name: string, fallback: string): string {
 }
 
 /** One process, spawn to exit, and its warm report. */
-function run(args: string[]): Promise<{ wallMs: number; report: Record<string, any> }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, report: JSON.parse(stdout) as Record<string, any> }) : reject(new Error(`exited ${code}`))));
-  });
+async function run(args: string[]): Promise<{ wallMs: number; report: Record<string, any> }> {
+  const { wallMs, stdout } = await timedProcess(args);
+  return { wallMs, report: JSON.parse(stdout) as Record<string, any> };
 }
 
 async function main(): Promise<void> {

@@ -14,23 +14,18 @@
  *
  * Default corpora: this project's node_modules (real code) and a generated 10,000-file monorepo.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatCeiling, measureCeiling, writeCeilingResults, type CeilingResult } from './ceiling.js';
 import { generateMonorepo } from './corpus.js';
 import { runL1Benchmark, type L1Figures } from './l1-get.js';
 import { median, spread } from './stats.js';
+import { timedProcess } from './timed-warm.js';
 
 const PROJECT = path.join(__dirname, '..', '..');
 const CLI = path.join(PROJECT, 'dist', 'engine', 'cli', 'main.js');
 const BASELINE = path.join(PROJECT, 'dist', 'bench', 'sequential-parse.js');
 const RESULTS = path.join(PROJECT, 'bench', 'results');
-
-interface ProcessRun {
-  readonly wallMs: number;
-  readonly stdout: string;
-}
 
 interface CorpusResult {
   readonly corpus: string;
@@ -42,17 +37,6 @@ interface CorpusResult {
   /** Two baseline processes at once, files/s of both together: what the cores allow at best. */
   readonly twoProcessFilesPerSec: number[];
   readonly median: { readonly baseline: number; readonly strata: number; readonly ratio: number; readonly hardwareCeiling: number };
-}
-
-function timed(args: string[]): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ wallMs: performance.now() - started, stdout }) : reject(new Error(`${args.join(' ')} exited ${code}`))));
-  });
 }
 
 async function benchCorpus(root: string, runs: number): Promise<CorpusResult> {
@@ -67,19 +51,19 @@ async function benchCorpus(root: string, runs: number): Promise<CorpusResult> {
     const order = run % 2 === 0 ? ['baseline', 'strata'] : ['strata', 'baseline'];
     for (const side of order) {
       if (side === 'baseline') {
-        const result = await timed([BASELINE, root]);
+        const result = await timedProcess([BASELINE, root]);
         const parsed = JSON.parse(result.stdout) as { files: number; bytes: number };
         files = parsed.files;
         bytes = parsed.bytes;
         baseline.push((parsed.files / result.wallMs) * 1000);
       } else {
-        const result = await timed([CLI, 'warm', root, '--json', '--no-persist', '--quiet']);
+        const result = await timedProcess([CLI, 'warm', root, '--json', '--no-persist', '--quiet']);
         const report = JSON.parse(result.stdout) as { parsed: number; fromCache: number; peakRssBytes: number };
         strata.push(((report.parsed + report.fromCache) / result.wallMs) * 1000);
         rss.push(report.peakRssBytes);
       }
     }
-    const pair = await Promise.all([timed([BASELINE, root]), timed([BASELINE, root])]);
+    const pair = await Promise.all([timedProcess([BASELINE, root]), timedProcess([BASELINE, root])]);
     twoProcesses.push(((2 * files) / Math.max(pair[0].wallMs, pair[1].wallMs)) * 1000);
     process.stderr.write(`  run ${run + 1}/${runs}: baseline ${baseline.at(-1)!.toFixed(0)} files/s, strata ${strata.at(-1)!.toFixed(0)} files/s\n`);
   }
