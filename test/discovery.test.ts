@@ -274,8 +274,13 @@ describe('discoverSourceFiles', () => {
       const modules = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-walker-'));
       fs.cpSync(path.join(__dirname, '..', 'engine', 'discovery'), path.join(modules, 'engine', 'discovery'), { recursive: true });
       fs.cpSync(path.join(__dirname, '..', 'shared', 'errors.js'), path.join(modules, 'shared', 'errors.js'));
+      // The batch lstat of a walk with a snapshot, and the addon it runs when built.
+      for (const file of ['backend.js', 'stat-batch.js', 'strata-addon.js', 'strata_native.node']) {
+        const from = path.join(__dirname, '..', 'native-bindings', file);
+        if (fs.existsSync(from)) fs.cpSync(from, path.join(modules, 'native-bindings', file));
+      }
       for (const dependency of ['ignore', 'ini']) fs.cpSync(path.dirname(require.resolve(`${dependency}/package.json`)), path.join(modules, 'node_modules', dependency), { recursive: true });
-      for (const dir of [modules, path.join(modules, 'engine'), path.join(modules, 'engine', 'discovery'), path.join(modules, 'shared'), path.join(modules, 'node_modules')]) fs.chmodSync(dir, 0o755);
+      for (const dir of [modules, path.join(modules, 'engine'), path.join(modules, 'engine', 'discovery'), path.join(modules, 'shared'), path.join(modules, 'native-bindings'), path.join(modules, 'node_modules')]) fs.chmodSync(dir, 0o755);
       const script = `
         const { discoverSourceFiles } = require(${JSON.stringify(path.join(modules, 'engine', 'discovery', 'discovery.js'))});
         (async () => {

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 
 import { EncodedAst } from '../engine/ast/encoded-ast.js';
+import { astValidateBackend, firstInvalidNode } from '../native-bindings/ast-validate.js';
 import {
   AST_FORMAT_VERSION,
   AST_MAGIC,
@@ -355,5 +356,64 @@ describe('EncodedAst', () => {
         expect(thrownName(() => parseSource('nested.ts', text))).toBe('RangeError');
       }
     }
+  });
+});
+
+describe('the structural check in Strata’s addon (native-bindings/ast-validate.ts)', () => {
+  /** Validity by its definition, node by node against every later node (quadratic: small ASTs only). */
+  function validByDefinition(pos: Uint32Array, end: Uint32Array, subtreeEnd: Uint32Array, textLength: number): boolean {
+    const n = pos.length;
+    if (subtreeEnd[0] !== n) return false;
+    for (let i = 0; i < n; i++) {
+      if (pos[i]! > end[i]! || end[i]! > textLength || subtreeEnd[i]! <= i || subtreeEnd[i]! > n) return false;
+      for (let j = i + 1; j < subtreeEnd[i]!; j++) if (subtreeEnd[j]! > subtreeEnd[i]!) return false;
+    }
+    return true;
+  }
+
+  it('agrees with the definition, and EncodedAst.decode with both, over thousands of random corruptions', () => {
+    const { ast, nodeCount } = parseSource('fuzz.ts', SAMPLE);
+    const layout = layoutFor(nodeCount);
+    const textLength = new DataView(ast.buffer, ast.byteOffset).getUint32(HEADER_TEXT_LENGTH * 4, true);
+    let state = 0x9e3779b9;
+    const random = (below: number): number => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % below;
+    };
+    const verdicts = { valid: 0, invalid: 0 };
+    for (let round = 0; round < 3000; round++) {
+      const { copy, view } = editable(ast);
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const column = [layout.pos, layout.end, layout.subtreeEnd][random(3)]!;
+        const node = random(nodeCount);
+        const old = view.getUint32(column + 4 * node, true);
+        // Small moves (the hard cases: still in range, maybe badly nested), sometimes wild values.
+        const value = random(8) === 0 ? random(0x100000000) : Math.max(0, old + random(7) - 3);
+        view.setUint32(column + 4 * node, value, true);
+      }
+      const column = (offset: number): Uint32Array => new Uint32Array(copy.buffer, copy.byteOffset + offset, nodeCount);
+      const valid = validByDefinition(column(layout.pos), column(layout.end), column(layout.subtreeEnd), textLength);
+      verdicts[valid ? 'valid' : 'invalid']++;
+      const native = firstInvalidNode(copy, nodeCount, textLength, layout.pos, layout.end, layout.subtreeEnd);
+      if (astValidateBackend === 'native') expect({ round, valid: native === -1 }).toEqual({ round, valid });
+      if (valid) expect(EncodedAst.decode(copy).nodeCount).toBe(nodeCount);
+      else expectCorrupt(() => EncodedAst.decode(copy));
+    }
+    // Both kinds were met many times: the comparison means something.
+    expect(Math.min(verdicts.valid, verdicts.invalid)).toBeGreaterThan(300);
+  });
+
+  it('refuses columns outside the bytes it is given, and misaligned bytes, with a TypeError', () => {
+    if (astValidateBackend !== 'native') return expect(firstInvalidNode(new Uint8Array(8), 1, 0, 0, 0, 0)).toBeUndefined();
+    const { ast, nodeCount } = parseSource('bounds.ts', SAMPLE);
+    const layout = layoutFor(nodeCount);
+    expect(firstInvalidNode(ast, nodeCount, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toBe(-1);
+    expect(() => firstInvalidNode(ast, nodeCount + 1, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toThrow(/outside the bytes|not 4-aligned|at least 1/);
+    expect(() => firstInvalidNode(ast.subarray(0, ast.byteLength - 4), nodeCount, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toThrow(/outside the bytes|not 4-aligned|at least 1/);
+    const misaligned = new Uint8Array(ast.byteLength + 1).subarray(1);
+    expect(() => firstInvalidNode(misaligned, nodeCount, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toThrow(/outside the bytes|not 4-aligned|at least 1/);
+    expect(() => firstInvalidNode(ast, 0, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toThrow(/outside the bytes|not 4-aligned|at least 1/);
   });
 });

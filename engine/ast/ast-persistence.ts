@@ -8,7 +8,7 @@
  * key, shape) when loaded: a corrupt one is counted, forgotten and rebuilt, never served.
  */
 import * as fs from 'node:fs';
-import type { BigIntStats, Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../../shared/ast-entry.js';
 import { isStrataError } from '../../shared/errors.js';
@@ -16,6 +16,7 @@ import type { CodecId } from '../../native-bindings/lz4.js';
 import { isRacy, wallClockNs, type Fingerprint } from '../content/fingerprint.js';
 import type { AstKey } from './keys.js';
 import type { DirectorySnapshot } from '../discovery/discovery.js';
+import type { FileStat } from '../discovery/walk-fs.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { lastRunFileFor, patternsFileFor, resultsFileFor } from '../store/layout.js';
 import { DiskStore } from '../store/disk-store.js';
@@ -135,11 +136,11 @@ export class AstPersistence {
    * without reading). Compares against the index's columns: no record is built. Nanosecond stats
    * compare exactly; plain ones (a discovery walk's) to their resolution (STAT_TIME_TOLERANCE_MS).
    */
-  unchanged(path: string, stats: Stats | BigIntStats): boolean {
+  unchanged(path: string, stats: FileStat | BigIntStats): boolean {
     const lastAccessMs =
       typeof stats.size === 'bigint'
         ? accessIfSameStamp(this.#index, path, Number(stats.size), (stats as BigIntStats).mtimeNs, (stats as BigIntStats).ctimeNs, stats.ino as bigint, stats.dev as bigint)
-        : accessIfSameStats(this.#index, path, stats as Stats);
+        : accessIfSameStats(this.#index, path, stats as FileStat);
     if (lastAccessMs === undefined) return false;
     if (this.#locationMap !== null && !this.#locationMap.has((this.#index.get(path) as IndexRecord).key)) return false;
     const now = Date.now();

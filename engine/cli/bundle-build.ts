@@ -78,6 +78,9 @@ export async function writeBundle(root: string, outfile: string = path.join(root
     tsconfig: path.join(root, 'tsconfig.json'),
     metafile: true,
     logLevel: 'warning',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
     write: false,
   });
   // esbuild escapes non-ASCII text in code, not in the comments it keeps: those, as `\uXXXX` text.

@@ -19,7 +19,7 @@
  * Flat: one string of items per directory (a kind character and the name, joined by `/`, which no
  * name contains), stamps in one Float64Array; a directory's items are split only when reused.
  */
-import type { Stats } from 'node:fs';
+import type { FileStat } from './walk-fs.js';
 
 export const ITEM_FILE = 'f';
 export const ITEM_DIR = 'd';
@@ -72,7 +72,7 @@ export class DirectorySnapshot {
   }
 
   /** Whether a directory's stats equal its stored (non-racy) stamp. */
-  matches(row: number, stats: Stats): boolean {
+  matches(row: number, stats: FileStat): boolean {
     const s = row * STAMP_FIELDS;
     const stamps = this.stamps;
     return stats.isDirectory() && stamps[s] === stats.mtimeMs && stamps[s + 1] === stats.ctimeMs && stamps[s + 2] === stats.ino && stamps[s + 3] === stats.dev;
@@ -95,7 +95,7 @@ export class SnapshotRecorder {
   ) {}
 
   /** Records one directory: its stats taken before its listing, its kept items, its `.gitignore` text. */
-  add(rel: string, stats: Stats, items: string, gitignore: string | null, reused: boolean): void {
+  add(rel: string, stats: FileStat, items: string, gitignore: string | null, reused: boolean): void {
     if (reused) this.reused++;
     else this.listed++;
     const lastChange = stats.mtimeMs > stats.ctimeMs ? stats.mtimeMs : stats.ctimeMs;

@@ -2,7 +2,8 @@
  * What a discovery walk yields (files to read, skips, failures, warnings) and the constructors of
  * those events, with fs errors described root-relative.
  */
-import type { BigIntStats, Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import type { FileStat } from './walk-fs.js';
 import { fileFailureCodeOf } from '../../shared/errors.js';
 import type { FileFailure, FileSkip, SkipReason } from '../../shared/errors.js';
 
@@ -17,10 +18,11 @@ export interface DiscoveredFile {
   readonly size: number;
   /**
    * The file's stat (of the target, for a link) at discovery: the restart path compares it with the
-   * index. A walk gives plain `Stats` (times as millisecond doubles: no BigInt per field, measured
-   * ~10% of a restart's stat cost); a list of files (listed-files.ts) gives nanosecond `BigIntStats`.
+   * index. A walk gives plain stats (a `fs.Stats`, or a batch stat's fields: times as millisecond
+   * doubles, no BigInt per field, measured ~10% of a restart's stat cost); a list of files
+   * (listed-files.ts) gives nanosecond `BigIntStats`.
    */
-  readonly stats: Stats | BigIntStats;
+  readonly stats: FileStat | BigIntStats;
 }
 
 export interface DiscoverySkipped {

@@ -23,13 +23,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SnapshotRecorder, type DirectorySnapshot } from './directory-snapshot.js';
-import { warning, type DiscoveryEvent } from './discovery-events.js';
+import { warning, type DiscoveryEvent, type DiscoveryWarning } from './discovery-events.js';
 import { deriveLayers, type Layer } from './ignore-rules.js';
 import { repositoryIgnores } from './repository-ignores.js';
-import { lstat, resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
+import { statBatchBackend } from '../../native-bindings/stat-batch.js';
+import { StatPrefetch } from './stat-prefetch.js';
+import { resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
 import { Walk, type Frame } from './walk.js';
 
 export { DirectorySnapshot } from './directory-snapshot.js';
+export { StatPrefetch } from './stat-prefetch.js';
 
 export { isSourceFile, SOURCE_EXTENSIONS, type SourceExtension } from './source-files.js';
 export type { DiscoveredFile, DiscoveryEvent, DiscoveryFailed, DiscoverySkipped, DiscoveryWarning } from './discovery-events.js';
@@ -54,6 +57,12 @@ export interface DiscoveryOptions {
    * aborted or left early) with its snapshot, and whether that differs from `snapshot`.
    */
   readonly onSnapshot?: (snapshot: DirectorySnapshot, taken: { readonly listed: number; readonly reused: number; readonly changed: boolean }) => void;
+  /**
+   * Stats of `snapshot`'s paths taken already (by an unchanged-tree check that found a change):
+   * used instead of stat'ing them again. Without it, a walk with a snapshot takes them itself in one
+   * batch when the native addon is live.
+   */
+  readonly prefetch?: StatPrefetch | null;
 }
 
 /**
@@ -62,6 +71,29 @@ export interface DiscoveryOptions {
  */
 function walkKeyOf(rootReal: string, includeNodeModules: boolean, excludes: readonly string[], outer: readonly Layer[]): string {
   return JSON.stringify([rootReal, includeNodeModules, excludes, outer.map((layer) => [layer.prefix, layer.patterns])]);
+}
+
+/** What a walk of a root starts from: its realpath, the resolved excludes, the rules from outside it. */
+export interface WalkSetup {
+  /** Wall clock when the walk started: stamps close to it are racy. */
+  readonly startedAtMs: number;
+  readonly rootReal: string;
+  readonly excludes: readonly string[];
+  readonly layers: readonly Layer[];
+  /** Problems with the rules from outside the root, as the walk reports them first. */
+  readonly warnings: readonly DiscoveryWarning[];
+  /** The key a directory snapshot must have been taken under to be used (see {@link walkKeyOf}). */
+  readonly walkKey: string;
+}
+
+/** Resolves the root and what prunes the walk; throws when the root does not exist. */
+export function prepareWalk(root: string, options: Pick<DiscoveryOptions, 'includeNodeModules' | 'excludeDirs'>): WalkSetup {
+  const startedAtMs = Date.now();
+  const rootReal = fs.realpathSync(path.resolve(root));
+  const excludes = resolveExcludes(root, options.excludeDirs ?? []);
+  const outer = repositoryIgnores(rootReal);
+  const warnings = outer.warnings.map((problem) => warning(problem.path, problem.message));
+  return { startedAtMs, rootReal, excludes, layers: outer.layers, warnings, walkKey: walkKeyOf(rootReal, options.includeNodeModules, excludes, outer.layers) };
 }
 
 /**
@@ -78,16 +110,14 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const startedAtMs = Date.now();
-    const rootReal = fs.realpathSync(path.resolve(root));
-    const excludes = resolveExcludes(root, options.excludeDirs ?? []);
-    const outer = repositoryIgnores(rootReal);
-    for (const problem of outer.warnings) yield warning(problem.path, problem.message);
-    const layers = outer.layers;
+    const { startedAtMs, rootReal, excludes, layers, warnings, walkKey } = prepareWalk(root, options);
+    yield* warnings;
     const onSnapshot = options.onSnapshot;
-    const recorder = onSnapshot === undefined ? null : new SnapshotRecorder(walkKeyOf(rootReal, options.includeNodeModules, excludes, layers), startedAtMs);
+    const recorder = onSnapshot === undefined ? null : new SnapshotRecorder(walkKey, startedAtMs);
     const previous = recorder !== null && options.snapshot?.walkKey === recorder.walkKey ? options.snapshot : null;
-    const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, excludes, previous, recorder);
+    const given = options.prefetch;
+    const prefetch = previous === null ? null : given !== undefined && given !== null && given.snapshot === previous ? given : statBatchBackend === 'native' ? StatPrefetch.of(rootReal, previous) : null;
+    const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, excludes, previous, recorder, prefetch);
     const stack: Frame[] = [];
     walk.visitedDirs.add(rootReal);
     yield* walk.enter(stack, '', rootReal, layers, false);
@@ -107,8 +137,7 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
       const item = frame.items[index]!;
       switch (item.kind) {
         case 'file': {
-          const event = walk.fileEvent(item.rel, item.real, lstat(item.real));
-          walk.syncCalls++;
+          const event = walk.fileEvent(item.rel, item.real, walk.fileStat(item));
           if (event) yield event;
           break;
         }

@@ -28,9 +28,35 @@ export interface Listing {
   readonly gitignoreError?: unknown;
 }
 
-export type StatResult = { readonly ok: true; readonly stats: Stats } | { readonly ok: false; readonly error: unknown };
+/**
+ * What the walk and the restart check read of a stat: a plain `fs.Stats` has it all, and so does a
+ * stat from a batch (stat-prefetch.ts), which builds no `fs.Stats`.
+ */
+export interface FileStat {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+  readonly dev: number;
+  readonly nlink: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
 
-export type LinkResult = { readonly ok: true; readonly target: string; readonly stats: Stats } | { readonly ok: false; readonly error: unknown };
+export interface StatFailure {
+  readonly ok: false;
+  readonly error: unknown;
+}
+
+export type StatResult = { readonly ok: true; readonly stats: FileStat } | StatFailure;
+
+export type LinkResult = { readonly ok: true; readonly target: string; readonly stats: Stats } | StatFailure;
+
+/** Whether a stat (or a stat's result) is a failure. */
+export function isStatFailure(result: FileStat | StatResult): result is StatFailure {
+  return (result as Partial<StatFailure>).ok === false;
+}
 
 export function readDirectory(dir: string): Listing {
   let entries: Dirent[];
@@ -48,7 +74,7 @@ export function readDirectory(dir: string): Listing {
 }
 
 /** The file's stats, or (rarely) the error in a wrapper: no allocation beyond the Stats itself. */
-export function lstat(file: string): Stats | StatResult {
+export function lstat(file: string): FileStat | StatFailure {
   try {
     return fs.lstatSync(file);
   } catch (error) {

@@ -3,13 +3,12 @@
  * (source files, directories, links, after the ignore rules and exclusions), each file reported once
  * (by inode or realpath), and links followed once, inside the root.
  */
-import * as fs from 'node:fs';
-import type { Stats } from 'node:fs';
 import { ITEM_DIR, ITEM_FILE, ITEM_LINK, ITEM_REINCLUDED_DIR, ITEM_SEPARATOR, type DirectorySnapshot, type SnapshotRecorder } from './directory-snapshot.js';
 import { failed, skipped, warning, describe, type DiscoveryEvent } from './discovery-events.js';
 import { deriveLayers, ignoreVerdict, Layer, readIgnoreFile } from './ignore-rules.js';
 import { isSourceFile } from './source-files.js';
-import { lstat, readDirectory, resolveLink, type Listing, type StatResult } from './walk-fs.js';
+import type { StatPrefetch } from './stat-prefetch.js';
+import { isStatFailure, lstat, readDirectory, resolveLink, type FileStat, type Listing, type StatFailure, type StatResult } from './walk-fs.js';
 
 type ItemKind = 'file' | 'dir' | 'link';
 
@@ -22,6 +21,8 @@ interface Item {
   readonly real: string;
   /** A directory excluded by a shallower ignore file and re-included by a deeper one (see {@link deriveLayers}). */
   readonly reincluded: boolean;
+  /** A file's index in the walk's {@link StatPrefetch}, or -1: stat it when reached. */
+  readonly prefetched: number;
 }
 
 export interface Frame {
@@ -59,6 +60,8 @@ export class Walk {
     readonly snapshot: DirectorySnapshot | null = null,
     /** Takes this walk's snapshot, or null (then directories are not stat'ed). */
     readonly recorder: SnapshotRecorder | null = null,
+    /** The stats of `snapshot`'s directories and files, taken in one batch; null: stat each when reached. */
+    readonly prefetch: StatPrefetch | null = null,
   ) {}
 
   /**
@@ -71,13 +74,12 @@ export class Walk {
       yield* this.open(stack, rel, real, inherited, this.#list(real), listBelow);
       return;
     }
-    // The stamp is taken before the listing: a change in between shows as a newer stamp next time.
-    const stats = lstat(real);
-    this.syncCalls++;
     const snapshot = this.snapshot;
     const row = snapshot === null ? -1 : snapshot.row(rel);
+    // The stamp is taken before the listing: a change in between shows as a newer stamp next time.
+    const stats = this.#directoryStat(row, real);
     const storedIgnore = row < 0 ? null : (snapshot as DirectorySnapshot).gitignores[row]!;
-    if (!(stats instanceof fs.Stats)) {
+    if (isStatFailure(stats)) {
       yield* this.open(stack, rel, real, inherited, this.#list(real), true); // unreadable: its listing reports why
       return;
     }
@@ -86,7 +88,7 @@ export class Walk {
       this.syncCalls++;
       if (ignoreFile.error === undefined && (ignoreFile.text ?? null) === storedIgnore) {
         const items = (snapshot as DirectorySnapshot).items[row]!;
-        this.#openStored(stack, rel, real, storedIgnore === null ? inherited : [...inherited, new Layer(rel, [storedIgnore])], items);
+        this.#openStored(stack, rel, real, storedIgnore === null ? inherited : [...inherited, new Layer(rel, [storedIgnore])], items, this.prefetch === null ? -1 : this.prefetch.firstFile(row));
         recorder.add(rel, stats, items, storedIgnore, true);
         return;
       }
@@ -96,6 +98,20 @@ export class Walk {
     const below = listBelow || row < 0 || gitignore !== storedIgnore || listing.gitignoreError !== undefined;
     const items = yield* this.open(stack, rel, real, inherited, listing, below);
     if (items !== null && listing.gitignoreError === undefined) recorder.add(rel, stats, items, gitignore, false);
+  }
+
+  /** A directory's stat: from the prefetch for a stored directory, else (or when that failed) lstat'ed now. */
+  #directoryStat(row: number, real: string): FileStat | StatFailure {
+    this.syncCalls++; // counted as a call either way: a turn of the event loop per ~1,000 paths is cheap
+    const prefetched = row >= 0 && this.prefetch !== null ? this.prefetch.directory(row) : null;
+    return prefetched ?? lstat(real);
+  }
+
+  /** A file's stat when the walk reaches it: from the prefetch when it has one, else lstat'ed now. */
+  fileStat(item: Item): FileStat | StatFailure {
+    this.syncCalls++;
+    const prefetched = item.prefetched >= 0 ? (this.prefetch as StatPrefetch).file(item.prefetched) : null;
+    return prefetched ?? lstat(item.real);
   }
 
   /**
@@ -124,14 +140,14 @@ export class Walk {
         if (this.isExcluded(childReal)) continue;
         const verdict = ignoreVerdict(layers, childRel, true);
         if (verdict === 'ignored') continue;
-        items.push({ kind: 'dir', name, rel: childRel, real: childReal, reincluded: verdict === 'reincluded' });
+        items.push({ kind: 'dir', name, rel: childRel, real: childReal, reincluded: verdict === 'reincluded', prefetched: -1 });
       } else if (entry.isFile()) {
         if (!isSourceFile(name)) continue;
         if (ignoreVerdict(layers, childRel, false) === 'ignored') continue;
-        items.push({ kind: 'file', name, rel: childRel, real: childReal, reincluded: false });
+        items.push({ kind: 'file', name, rel: childRel, real: childReal, reincluded: false, prefetched: -1 });
       } else if (entry.isSymbolicLink()) {
         if (name === 'node_modules' && !this.includeNodeModules) continue;
-        items.push({ kind: 'link', name, rel: childRel, real: childReal, reincluded: false });
+        items.push({ kind: 'link', name, rel: childRel, real: childReal, reincluded: false, prefetched: -1 });
       }
     }
     if (items.length > 0) stack.push({ rel, layers, items, next: 0, listBelow });
@@ -144,25 +160,30 @@ export class Walk {
     return listing;
   }
 
-  /** Pushes the frame of an unchanged directory from its stored items (no listing, no ignore matching). */
-  #openStored(stack: Frame[], rel: string, real: string, layers: readonly Layer[], encoded: string): void {
+  /**
+   * Pushes the frame of an unchanged directory from its stored items (no listing, no ignore matching).
+   * `firstFile`: the prefetch index of its first file item (the others follow), or -1.
+   */
+  #openStored(stack: Frame[], rel: string, real: string, layers: readonly Layer[], encoded: string, firstFile: number): void {
     if (encoded === '') return;
     const items: Item[] = [];
+    let nextFile = firstFile;
     for (const part of encoded.split(ITEM_SEPARATOR)) {
       const name = part.slice(1);
       const code = part[0];
       const kind: ItemKind = code === ITEM_FILE ? 'file' : code === ITEM_LINK ? 'link' : 'dir';
-      items.push({ kind, name, rel: joinRel(rel, name), real: `${real}/${name}`, reincluded: code === ITEM_REINCLUDED_DIR });
+      const prefetched = kind === 'file' && nextFile >= 0 ? nextFile++ : -1;
+      items.push({ kind, name, rel: joinRel(rel, name), real: `${real}/${name}`, reincluded: code === ITEM_REINCLUDED_DIR, prefetched });
     }
     stack.push({ rel, layers, items, next: 0, listBelow: false });
   }
 
   /** The event for a source file reached at `rel`, whose realpath is `real`; undefined when already reported. */
-  fileEvent(rel: string, real: string, result: Stats | StatResult): DiscoveryEvent | undefined {
-    let stats: Stats;
-    if (result instanceof fs.Stats) stats = result;
-    else if (!result.ok) return failed(rel, result.error);
-    else stats = result.stats;
+  fileEvent(rel: string, real: string, result: FileStat | StatResult): DiscoveryEvent | undefined {
+    let stats: FileStat;
+    if (isStatFailure(result)) return failed(rel, result.error);
+    else if ('ok' in result) stats = result.stats;
+    else stats = result;
     if (!stats.isFile()) return undefined; // replaced by something else since the listing
     if (!this.#firstVisit(real, stats)) return undefined;
     const size = stats.size;
@@ -230,7 +251,7 @@ export class Walk {
   }
 
   /** Records a file as reported; false when it already was (reached before through another path). */
-  #firstVisit(real: string, stats: Stats): boolean {
+  #firstVisit(real: string, stats: FileStat): boolean {
     // Plain stats give inode and device numbers as doubles: exact up to 2^53 only.
     const { ino, dev } = stats;
     if (stats.nlink === 1 && Number.isSafeInteger(ino) && Number.isSafeInteger(dev)) {

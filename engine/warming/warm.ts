@@ -17,6 +17,8 @@ import type { ContentBytes, ContentCache } from '../content/content-cache.js';
 import type { ContentReader } from '../content/content-reader.js';
 import { discoverSourceFiles, type DirectorySnapshot, type DiscoveredFile, type DiscoveryOptions } from '../discovery/discovery.js';
 import { listedSourceFiles } from '../discovery/listed-files.js';
+import { checkUnchangedTree } from '../discovery/unchanged-tree.js';
+import type { StatPrefetch } from '../discovery/stat-prefetch.js';
 import { emptyLevel } from '../level-counters.js';
 import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
@@ -139,9 +141,11 @@ class WarmRun {
     const { options } = this.#ctx;
     const limits = this.#limits;
     const signal = this.#request.signal ? { signal: this.#request.signal } : {};
+    const checked = this.#answerUnchangedTree();
+    if (checked === 'answered') return;
     const discovery =
       this.#request.files === undefined
-        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal, ...this.#directorySnapshot() })
+        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal, ...this.#directorySnapshot(), prefetch: checked })
         : listedSourceFiles(options.root, this.#request.files, { maxFileSize: options.maxFileSize, ...signal });
     try {
       for await (const event of discovery) {
@@ -190,6 +194,44 @@ class WarmRun {
       await discovery.return(undefined);
       await this.#batches.drain();
     }
+  }
+
+  /**
+   * Restart fast path: with a directory snapshot, a whole-tree warm of an unchanged tree is answered
+   * from the index in one loop, without a walk (discovery/unchanged-tree.ts; each file is judged by
+   * the same `unchanged` test the walk's files are). Answers 'answered', or the stats the check took
+   * for the walk to reuse (null when it took none).
+   */
+  #answerUnchangedTree(): 'answered' | StatPrefetch | null {
+    const persistence = this.#persistence;
+    const snapshot = persistence?.directories ?? null;
+    if (persistence === null || snapshot === null || this.#request.files !== undefined || this.#request.signal?.aborted === true) return null;
+    const { options } = this.#ctx;
+    const answered = this.#answered;
+    let check;
+    try {
+      check = checkUnchangedTree(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs }, snapshot, (path, stats) => {
+        if (!persistence.unchanged(path, stats)) return false;
+        answered.push(path);
+        return true;
+      });
+    } catch {
+      return null; // the root is gone or unreadable: the walk reports it
+    }
+    const tree = check.tree;
+    // Every record answered once: nothing to drop from the index (saveIndex compares the counts).
+    if (tree === null || tree.files !== persistence.indexSize) {
+      answered.length = 0; // the walk answers them again
+      return check.prefetch;
+    }
+    for (const problem of tree.warnings) this.#warnings.push({ path: problem.path, message: problem.message });
+    this.#found = tree.files;
+    this.#fromDisk = tree.files;
+    this.#bytes = tree.bytes;
+    this.#walked = { snapshot, changed: false };
+    this.#limits.check();
+    this.#progress();
+    return 'answered';
   }
 
   /** With persistence, the walk reuses the saved directory snapshot and hands its own back (saved only once the walk completes). */
