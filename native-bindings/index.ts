@@ -5,7 +5,7 @@
 import type { NativeBackend } from './backend.js';
 import { hashBackend } from './hash.js';
 import { lz4Backend } from './lz4.js';
-import { astValidateBackend } from './ast-validate.js';
+import { astColumnsBackend } from './ast-columns.js';
 import { statBatchBackend } from './stat-batch.js';
 
 export { forcedJsFallback, nativeModeFrom, NATIVE_MODE_ENV } from './backend.js';
@@ -22,10 +22,10 @@ export {
   lz4FallbackReason,
 } from './lz4.js';
 export type { CodecId } from './lz4.js';
-export { astValidateBackend, firstInvalidNode } from './ast-validate.js';
+export { astColumnsBackend, firstInvalidNode } from './ast-columns.js';
 export { lstatMany, lstatManyJs, statBatchBackend, statBatchFallbackReason, STAT_FIELDS } from './stat-batch.js';
 
 /** Which backend each adapter runs, for diagnostics and benchmark headers. */
-export function nativeBackends(): { hash: NativeBackend; lz4: NativeBackend; stat: NativeBackend; astValidate: NativeBackend } {
-  return { hash: hashBackend, lz4: lz4Backend, stat: statBatchBackend, astValidate: astValidateBackend };
+export function nativeBackends(): { hash: NativeBackend; lz4: NativeBackend; stat: NativeBackend; astColumns: NativeBackend } {
+  return { hash: hashBackend, lz4: lz4Backend, stat: statBatchBackend, astColumns: astColumnsBackend };
 }

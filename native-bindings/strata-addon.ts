@@ -1,6 +1,6 @@
 /**
  * Strata's own addon (src/strata_native.c, compiled at build time by build-native.ts), loaded once
- * for the adapters that use it (stat-batch.ts, ast-validate.ts). Missing (no C compiler when the
+ * for the adapters that use it (stat-batch.ts, ast-columns.ts). Missing (no C compiler when the
  * package was built), unloadable, of another layout, or skipped under `STRATA_NATIVE=js`: each
  * adapter runs its pure-JS fallback, with the same results.
  */

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 
 import { EncodedAst } from '../engine/ast/encoded-ast.js';
-import { astValidateBackend, firstInvalidNode } from '../native-bindings/ast-validate.js';
+import { astColumnsBackend, firstInvalidNode } from '../native-bindings/ast-columns.js';
 import {
   AST_FORMAT_VERSION,
   AST_MAGIC,
@@ -359,7 +359,7 @@ describe('EncodedAst', () => {
   });
 });
 
-describe('the structural check in Strata’s addon (native-bindings/ast-validate.ts)', () => {
+describe('the structural check in Strata’s addon (native-bindings/ast-columns.ts)', () => {
   /** Validity by its definition, node by node against every later node (quadratic: small ASTs only). */
   function validByDefinition(pos: Uint32Array, end: Uint32Array, subtreeEnd: Uint32Array, textLength: number): boolean {
     const n = pos.length;
@@ -397,7 +397,7 @@ describe('the structural check in Strata’s addon (native-bindings/ast-validate
       const valid = validByDefinition(column(layout.pos), column(layout.end), column(layout.subtreeEnd), textLength);
       verdicts[valid ? 'valid' : 'invalid']++;
       const native = firstInvalidNode(copy, nodeCount, textLength, layout.pos, layout.end, layout.subtreeEnd);
-      if (astValidateBackend === 'native') expect({ round, valid: native === -1 }).toEqual({ round, valid });
+      if (astColumnsBackend === 'native') expect({ round, valid: native === -1 }).toEqual({ round, valid });
       if (valid) expect(EncodedAst.decode(copy).nodeCount).toBe(nodeCount);
       else expectCorrupt(() => EncodedAst.decode(copy));
     }
@@ -406,7 +406,7 @@ describe('the structural check in Strata’s addon (native-bindings/ast-validate
   });
 
   it('refuses columns outside the bytes it is given, and misaligned bytes, with a TypeError', () => {
-    if (astValidateBackend !== 'native') return expect(firstInvalidNode(new Uint8Array(8), 1, 0, 0, 0, 0)).toBeUndefined();
+    if (astColumnsBackend !== 'native') return expect(firstInvalidNode(new Uint8Array(8), 1, 0, 0, 0, 0)).toBeUndefined();
     const { ast, nodeCount } = parseSource('bounds.ts', SAMPLE);
     const layout = layoutFor(nodeCount);
     expect(firstInvalidNode(ast, nodeCount, 10_000, layout.pos, layout.end, layout.subtreeEnd)).toBe(-1);

@@ -94,7 +94,7 @@ const sourceLike = plain(readFileSync(require.resolve('typescript/lib/typescript
 describe('native-bindings', () => {
   it('runs the native addons unless STRATA_NATIVE=js forces the fallbacks', () => {
     const expected = forcedJsFallback() ? 'js' : 'native';
-    expect(nativeBackends()).toEqual({ hash: expected, lz4: expected, stat: expected, astValidate: expected });
+    expect(nativeBackends()).toEqual({ hash: expected, lz4: expected, stat: expected, astColumns: expected });
     expect(hashBackend).toBe(expected);
     expect(lz4Backend).toBe(expected);
   });

@@ -10,7 +10,7 @@
  * modify them while the EncodedAst is in use.
  */
 import type ts from 'typescript';
-import { firstInvalidNode } from '../../native-bindings/ast-validate.js';
+import { firstInvalidNode } from '../../native-bindings/ast-columns.js';
 import { StrataError } from '../../shared/errors.js';
 import {
   AST_FORMAT_VERSION,
