@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLE_FILE, BUNDLED_PACKAGES, sharedBuiltins, writeBundle } from '../engine/cli/bundle-build.js';
+import { codeCacheFileFor } from '../engine/cli/bundle-load.js';
 import { ageFile, CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 
 const DIST = path.join(__dirname, '..');
@@ -31,6 +32,27 @@ describe('the bundle', () => {
     expect(/[^\x00-\x7f]/.test(fs.readFileSync(BUNDLE, 'latin1'))).toBe(false);
     const run = node(`console.log(Object.keys(require(${JSON.stringify(BUNDLE)})).join(' '))`);
     expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({ status: 0, stdout: 'main\n', stderr: '' });
+  });
+
+  it('has a V8 code cache from the build that V8 takes; one of other bytes is refused, and the bundle still runs', () => {
+    const load = (bundle: string, env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, ['-e', `const l = require(${JSON.stringify(path.join(DIST, 'engine/cli/bundle-load.js'))}).loadBundle(${JSON.stringify(bundle)}); console.log(l.codeCache, typeof l.exports.main)`], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+    expect(fs.statSync(codeCacheFileFor(BUNDLE)).size).toBeGreaterThan(100_000);
+    expect(load(BUNDLE).stdout).toBe('hit function\n');
+    expect(load(BUNDLE, { STRATA_BUNDLE_CACHE: 'off' }).stdout).toBe('none function\n');
+    // The same cache beside a bundle of other text (beside the real one: its requires resolve the
+    // same): V8 refuses it and compiles the bundle itself; so it does a cache of other bytes.
+    const copy = path.join(path.dirname(BUNDLE), `strata-bundle-test-${process.pid}.js`);
+    try {
+      fs.writeFileSync(copy, fs.readFileSync(BUNDLE, 'utf8') + '\n// another build\n');
+      fs.copyFileSync(codeCacheFileFor(BUNDLE), codeCacheFileFor(copy));
+      expect(load(copy)).toMatchObject({ stdout: 'rejected function\n', stderr: '' });
+      fs.writeFileSync(codeCacheFileFor(copy), 'not a code cache');
+      expect(load(copy)).toMatchObject({ stdout: 'rejected function\n', stderr: '' });
+    } finally {
+      fs.rmSync(copy, { force: true });
+      fs.rmSync(codeCacheFileFor(copy), { force: true });
+    }
   });
 
   it('is what the sources build, leaving packages to Node but the bundled ones', async () => {

@@ -24,7 +24,9 @@ export function commonOptions(command: Command): Command {
 export async function machineFor(options: StrataOptions): Promise<MachineInfo> {
   const host = hostMachine();
   if (options.budget !== 'auto' && process.env.STRATA_BUDGET !== 'auto') return host;
-  const si = await import('systeminformation');
+  // require, not import(): the CLI bundle runs through a V8 code cache, and Node drops a cached
+  // script's dynamic-import callback (bundle-load.ts); systeminformation is CommonJS.
+  const si = require('systeminformation') as typeof import('systeminformation');
   const memory = await si.mem();
   return { cores: host.cores, totalMemoryBytes: memory.total };
 }

@@ -57,8 +57,11 @@ function run(argv: readonly string[]): Promise<number> {
   }
   const file = parseWarmArgv(argv) !== null ? bundleFile() : null;
   if (file === null) return main(argv);
-  // A plain require: a V8 code cache of the bundle (vm.Script with cachedData) measured no faster.
-  return (require(file) as typeof import('./bundle-entry.js')).main(argv, startedAt);
+  const { loadBundle, WRITE_CODE_CACHE_ENV } = require('./bundle-load.js') as typeof import('./bundle-load.js'); // not for --help
+  const bundle = loadBundle(file);
+  const ran = bundle.exports.main(argv, startedAt);
+  const cacheTo = process.env[WRITE_CODE_CACHE_ENV];
+  return cacheTo === undefined ? ran : ran.then((code) => (bundle.writeCodeCache(cacheTo), code));
 }
 
 if (require.main === module) {
