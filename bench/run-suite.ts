@@ -2,13 +2,15 @@
  * `npm run bench`: the benchmark suite (bench/suite.ts) — every scenario on one corpus, each with
  * its peer measured in the same run; a table and bench/results/suite.json.
  *
- *   npm run bench -- [--corpus DIR | --real] [--quick] [--only ceiling,cold,restart,cli,cache,persistence,loads,memory,concurrency,warming,change] [--json] [--out FILE]
+ *   npm run bench -- [--corpus DIR | --real] [--quick] [--only ceiling,cold,restart,cli,cache,persistence,loads,memory,concurrency,warming,change] [--repetitions N] [--json] [--out FILE]
  *
  * Exit 0 when it ran (whatever the figures), 1 when it could not run, 2 on a usage error.
  */
 import * as path from 'node:path';
 import { buildRealCorpus } from './real-corpus.js';
 import { runSuite, type SuiteOptions } from './suite.js';
+
+const USAGE = 'npm run bench -- [--corpus DIR | --real] [--quick] [--only GROUPS] [--repetitions N] [--json] [--out FILE]';
 
 function parseArgs(argv: string[]): SuiteOptions {
   let corpus: string | undefined;
@@ -17,6 +19,7 @@ function parseArgs(argv: string[]): SuiteOptions {
   let json = false;
   let only: string[] | undefined;
   let real = false;
+  let repetitions: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -30,11 +33,14 @@ function parseArgs(argv: string[]): SuiteOptions {
     else if (arg === '--only') only = value().split(',');
     else if (arg === '--real') real = true;
     else if (arg === '--json') json = true;
-    else throw new UsageError(`unknown argument ${arg} (usage: npm run bench -- [--corpus DIR | --real] [--quick] [--only GROUPS] [--json] [--out FILE])`);
+    else if (arg === '--repetitions') {
+      repetitions = Number(value());
+      if (!Number.isInteger(repetitions) || repetitions < 1) throw new UsageError('--repetitions needs a whole number ≥ 1');
+    } else throw new UsageError(`unknown argument ${arg} (usage: ${USAGE})`);
   }
   // --real: the real corpus copied out of this project's node_modules (bench/real-corpus.ts).
   if (real && corpus === undefined) corpus = buildRealCorpus().root;
-  return { quick, json, ...(corpus !== undefined ? { corpus } : {}), ...(out !== undefined ? { out } : {}), ...(only !== undefined ? { only } : {}) };
+  return { quick, json, ...(corpus !== undefined ? { corpus } : {}), ...(out !== undefined ? { out } : {}), ...(only !== undefined ? { only } : {}), ...(repetitions !== undefined ? { repetitions } : {}) };
 }
 
 class UsageError extends Error {}
