@@ -5,7 +5,9 @@
  * pressure line). Under a memory limit each batch waits for the governor's admission, and a
  * degrade drains the pool, halves the budgets and drops to one worker with one batch at a time.
  */
+import * as os from 'node:os';
 import type { CodecId } from '../../native-bindings/lz4.js';
+import { encodeAstEntry } from '../../shared/ast-entry.js';
 import type { FileOutcome, SlabFileRef } from '../../shared/protocol.js';
 import type { AstCache } from '../ast/ast-cache.js';
 import type { AstKey } from '../ast/keys.js';
@@ -47,6 +49,13 @@ export class ParseBatches {
   readonly #pool: ParsePool;
   readonly #limits: WarmLimits;
   readonly #entryCodec: CodecId | null;
+  /**
+   * The persisted entries (pack, lz4, framing: ~4% of a parse) are built here, on the coordinator,
+   * instead of in the workers, when there are fewer workers than cores (`--workers 1` on two): the
+   * coordinator is idle most of a cold warm, on a core of its own. The bytes are the same
+   * (encodeAstEntry packs the AST itself when the worker did not).
+   */
+  readonly #entriesHere: boolean;
   readonly #handlers: BatchHandlers;
   readonly #inFlight = new Set<Promise<void>>();
   #maxInFlight: number;
@@ -60,6 +69,7 @@ export class ParseBatches {
     this.#pool = levels.pool;
     this.#limits = limits;
     this.#entryCodec = entryCodec;
+    this.#entriesHere = entryCodec !== null && levels.pool.workers < os.availableParallelism();
     this.#handlers = handlers;
     this.#maxInFlight = Math.max(1, levels.pool.workers) * MAX_BATCHES_PER_WORKER;
     // Content in flight stays pinned in L1: never pin more than L1 may hold below its pressure line.
@@ -88,14 +98,30 @@ export class ParseBatches {
     const task = this.#pool
       .parse(
         files.map((file) => file.ref),
-        this.#entryCodec,
+        this.#entriesHere ? null : this.#entryCodec,
       )
-      .then((outcomes) => this.#handlers.parsed(files, outcomes))
+      .then((outcomes) => this.#handlers.parsed(files, this.#entriesHere ? this.#withEntries(files, outcomes) : outcomes))
       .finally(() => {
         this.#inFlight.delete(task);
         this.#handlers.settled();
       });
     this.#inFlight.add(task);
+  }
+
+  /** The outcomes with the entries the workers were not asked for (see {@link #entriesHere}). */
+  #withEntries(files: readonly PendingFile[], outcomes: readonly FileOutcome[]): FileOutcome[] {
+    const codec = this.#entryCodec as CodecId;
+    const keys = new Map(files.map((file) => [file.ref.id, file.key]));
+    return outcomes.map((outcome): FileOutcome => {
+      const key = keys.get(outcome.id);
+      if (outcome.type !== 'parsed' || outcome.entry !== null || key === undefined) return outcome;
+      try {
+        return { ...outcome, entry: encodeAstEntry(key, outcome, codec) };
+      } catch (error) {
+        // As in a worker (workers/parse-batch.ts): a file whose entry cannot be built fails alone.
+        return { type: 'failed', id: outcome.id, code: 'EWORKER', message: `could not build the entry: ${(error as Error).message}` };
+      }
+    });
   }
 
   /** Resolves once every batch sent has finished. */
