@@ -23,16 +23,17 @@ export const STAT_NLINK = 7;
 /** Numbers per path. */
 export const STAT_FIELDS = 8;
 
+/** The addon, when it lays its numbers out as above (one of another layout would misread every field). */
+const addon = strataAddon.addon?.statFields === STAT_FIELDS ? strataAddon.addon : undefined;
 
 /** Which implementation {@link lstatMany} runs. */
-export const statBatchBackend: NativeBackend = strataAddon.addon === undefined ? 'js' : 'native';
+export const statBatchBackend: NativeBackend = addon === undefined ? 'js' : 'native';
 /** Why the JS fallback is live; `undefined` when the addon is. */
-export const statBatchFallbackReason: FallbackReason = strataAddon.reason;
+export const statBatchFallbackReason: FallbackReason = strataAddon.addon === undefined || addon !== undefined ? strataAddon.reason : `the addon gives ${strataAddon.addon.statFields} numbers per stat, not ${STAT_FIELDS}`;
 
 /** The lstat of each path, {@link STAT_FIELDS} numbers per path (see the module comment). */
 export function lstatMany(paths: readonly string[]): Float64Array {
   const out = new Float64Array(paths.length * STAT_FIELDS);
-  const addon = strataAddon.addon;
   if (addon === undefined) lstatManyJs(paths, out);
   else if (paths.length > 0) addon.lstatMany(Buffer.from(paths.join('\0') + '\0', 'utf8'), paths.length, out);
   return out;
@@ -52,7 +53,6 @@ export interface SnapshotStats {
  * kind character and a name, joined by '/'; the files are the 'f' ones). The addon builds the paths.
  */
 export function lstatSnapshot(rootReal: string, rels: readonly string[], items: readonly string[]): SnapshotStats {
-  const addon = strataAddon.addon;
   if (addon === undefined) return lstatSnapshotJs(rootReal, rels, items);
   const spec: string[] = [];
   for (let row = 0; row < rels.length; row++) spec.push(rels[row] as string, items[row] as string);

@@ -13,12 +13,9 @@ export interface StrataAddon {
   lstatMany(paths: Uint8Array, count: number, out: Float64Array): void;
   lstatSnapshot(root: Uint8Array, spec: Uint8Array, rows: number): [Float64Array, Int32Array];
   validateAstColumns(bytes: Uint8Array, nodeCount: number, textLength: number, posOffset: number, endOffset: number, subtreeEndOffset: number): number;
-  /** Numbers per path of the stat functions: an addon of another layout would misread every field. */
+  /** Numbers per path of the stat functions (stat-batch.ts checks it against its own layout). */
   readonly statFields: number;
 }
-
-/** Numbers per path the stat adapter reads (stat-batch.ts, STAT_FIELDS). */
-const EXPECTED_STAT_FIELDS = 8;
 
 /**
  * Where the addon lies: beside this module in dist/native-bindings/, or (from the CLI bundle in
@@ -45,7 +42,7 @@ function loadAddon(): LoadedAddon {
     return { addon: undefined, reason: describeLoadFailure(file, error) };
   }
   const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns];
-  if (addon.statFields !== EXPECTED_STAT_FIELDS || functions.some((fn) => typeof fn !== 'function')) return { addon: undefined, reason: `${file} is of another build (${addon.statFields} stat fields)` };
+  if (functions.some((fn) => typeof fn !== 'function')) return { addon: undefined, reason: `${file} is of another build` };
   return { addon, reason: undefined };
 }
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as discovery from '../engine/discovery/discovery.js';
-import { discoverSourceFiles, type DirectorySnapshot, type DiscoveryEvent } from '../engine/discovery/discovery.js';
+import { discoverSourceFiles, type DirectorySnapshot, type DiscoveryEvent, type PreparedWalk } from '../engine/discovery/discovery.js';
 import { RACY_WINDOW_MS } from '../engine/discovery/directory-snapshot.js';
 import * as unchangedTree from '../engine/discovery/unchanged-tree.js';
 import { checkUnchangedTree, type UnchangedTreeCheck } from '../engine/discovery/unchanged-tree.js';
@@ -49,7 +49,7 @@ function makeTree(root: string): void {
 const MAX_FILE_SIZE = 1 << 20;
 const settle = (): Promise<void> => sleep(RACY_WINDOW_MS + 100);
 
-async function walkEvents(root: string, options: { snapshot?: DirectorySnapshot | null; onSnapshot?: (snapshot: DirectorySnapshot) => void; prefetch?: UnchangedTreeCheck['prefetch'] } = {}): Promise<DiscoveryEvent[]> {
+async function walkEvents(root: string, options: { snapshot?: DirectorySnapshot | null; onSnapshot?: (snapshot: DirectorySnapshot) => void; prepared?: PreparedWalk } = {}): Promise<DiscoveryEvent[]> {
   const events: DiscoveryEvent[] = [];
   const onSnapshot = options.onSnapshot;
   for await (const event of discoverSourceFiles(root, { includeNodeModules: false, maxFileSize: MAX_FILE_SIZE, ...options, ...(onSnapshot ? { onSnapshot: (s: DirectorySnapshot) => onSnapshot(s) } : {}) })) events.push(event);
@@ -160,7 +160,7 @@ describe('unchanged-tree check: answers only what a walk would report', () => {
     const { result } = check(base, snapshot);
     expect(result.tree).toBeNull();
     expect(result.changed).toMatch(why);
-    expect(reported(await walkEvents(base, { snapshot, onSnapshot: () => undefined, prefetch: result.prefetch }))).toEqual(reported(await walkEvents(base)));
+    expect(reported(await walkEvents(base, { snapshot, onSnapshot: () => undefined, prepared: { setup: result.setup, prefetch: result.prefetch } }))).toEqual(reported(await walkEvents(base)));
   });
 
   it('gives up at the first file the caller finds changed (an edit in place: no directory stamp moves)', async () => {

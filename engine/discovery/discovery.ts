@@ -58,11 +58,19 @@ export interface DiscoveryOptions {
    */
   readonly onSnapshot?: (snapshot: DirectorySnapshot, taken: { readonly listed: number; readonly reused: number; readonly changed: boolean }) => void;
   /**
-   * Stats of `snapshot`'s paths taken already (by an unchanged-tree check that found a change):
-   * used instead of stat'ing them again. Without it, a walk with a snapshot takes them itself in one
-   * batch when the native addon is live.
+   * What an unchanged-tree check that found a change prepared already (unchanged-tree.ts), for this
+   * root and these options: the walk's setup (root resolved, rules from outside the root read) and
+   * the stats of `snapshot`'s paths, used instead of doing both again. Without it, a walk with a
+   * snapshot takes the stats itself in one batch when the native addon is live.
    */
-  readonly prefetch?: StatPrefetch | null;
+  readonly prepared?: PreparedWalk;
+}
+
+/** The part of a walk an unchanged-tree check did before it gave up. */
+export interface PreparedWalk {
+  readonly setup: WalkSetup;
+  /** The stats of the snapshot it checked; null when it took none (another walk key). */
+  readonly prefetch: StatPrefetch | null;
 }
 
 /**
@@ -96,6 +104,12 @@ export function prepareWalk(root: string, options: Pick<DiscoveryOptions, 'inclu
   return { startedAtMs, rootReal, excludes, layers: outer.layers, warnings, walkKey: walkKeyOf(rootReal, options.includeNodeModules, excludes, outer.layers) };
 }
 
+/** The stats of `snapshot`'s paths: the ones taken already for it, else one batch when the addon is live (null: stat each when reached). */
+function prefetchFor(snapshot: DirectorySnapshot, rootReal: string, taken: StatPrefetch | null): StatPrefetch | null {
+  if (taken?.snapshot === snapshot) return taken;
+  return statBatchBackend === 'native' ? StatPrefetch.of(rootReal, snapshot) : null;
+}
+
 /**
  * Walks `root` and yields its source files, skips, failures and warnings as it goes.
  * Throws only when the root itself cannot be resolved (it does not exist) or the signal aborts.
@@ -110,13 +124,14 @@ export async function* discoverSourceFiles(root: string, options: DiscoveryOptio
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const { startedAtMs, rootReal, excludes, layers, warnings, walkKey } = prepareWalk(root, options);
+    const prepared = options.prepared;
+    // A check's earlier start only makes more stamps racy, never fewer.
+    const { startedAtMs, rootReal, excludes, layers, warnings, walkKey } = prepared?.setup ?? prepareWalk(root, options);
     yield* warnings;
     const onSnapshot = options.onSnapshot;
     const recorder = onSnapshot === undefined ? null : new SnapshotRecorder(walkKey, startedAtMs);
     const previous = recorder !== null && options.snapshot?.walkKey === recorder.walkKey ? options.snapshot : null;
-    const given = options.prefetch;
-    const prefetch = previous === null ? null : given !== undefined && given !== null && given.snapshot === previous ? given : statBatchBackend === 'native' ? StatPrefetch.of(rootReal, previous) : null;
+    const prefetch = previous === null ? null : prefetchFor(previous, rootReal, prepared?.prefetch ?? null);
     const walk = new Walk(rootReal, options.includeNodeModules, options.maxFileSize, excludes, previous, recorder, prefetch);
     const stack: Frame[] = [];
     walk.visitedDirs.add(rootReal);

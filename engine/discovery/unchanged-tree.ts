@@ -3,8 +3,8 @@
  * every stored directory and file in one batch (stat-prefetch.ts) and compare, in one loop, without a
  * walk's frames, items and events. It answers only when the walk the snapshot stands for would find
  * exactly the stored files, every one unchanged by the caller's test; at the first thing a walk would
- * handle otherwise it gives up, and the caller walks (handing it the stats taken, so that nothing is
- * stat'ed twice). It gives up on:
+ * handle otherwise it gives up, and the caller walks (handing it the setup and the stats taken, so
+ * that nothing is resolved, read or stat'ed twice). It gives up on:
  * - another walk key (root, options, the rules from outside the root);
  * - a directory whose stamp differs or is racy, whose `.gitignore` text differs or cannot be read,
  *   or a stored directory that is not a snapshot row, or the other way round;
@@ -14,7 +14,7 @@
  * - a file the caller's test finds changed (the caller's own record of it is the judge).
  */
 import { ITEM_DIR, ITEM_FILE, ITEM_REINCLUDED_DIR, ITEM_SEPARATOR, type DirectorySnapshot } from './directory-snapshot.js';
-import { prepareWalk, type DiscoveryOptions } from './discovery.js';
+import { prepareWalk, type DiscoveryOptions, type PreparedWalk, type WalkSetup } from './discovery.js';
 import type { DiscoveryWarning } from './discovery-events.js';
 import { readIgnoreFile } from './ignore-rules.js';
 import { StatPrefetch } from './stat-prefetch.js';
@@ -30,11 +30,9 @@ export interface UnchangedTree {
   readonly warnings: readonly DiscoveryWarning[];
 }
 
-export interface UnchangedTreeCheck {
-  /** The tree's report, or null: walk it. */
+export interface UnchangedTreeCheck extends PreparedWalk {
+  /** The tree's report, or null: walk it, handing it this check's setup and stats (`DiscoveryOptions.prepared`). */
   readonly tree: UnchangedTree | null;
-  /** The stats taken, for the walk (`DiscoveryOptions.prefetch`); null when none were. */
-  readonly prefetch: StatPrefetch | null;
   /** Why the check gave up (for tests and diagnostics); null when it answered. */
   readonly changed: string | null;
 }
@@ -50,7 +48,7 @@ export function checkUnchangedTree(
   isUnchanged: (path: string, stats: FileStat) => boolean,
 ): UnchangedTreeCheck {
   const setup = prepareWalk(root, options);
-  if (snapshot.walkKey !== setup.walkKey) return gaveUp(null, 'another walk key');
+  if (snapshot.walkKey !== setup.walkKey) return gaveUp(setup, null, 'another walk key');
   const { rootReal } = setup;
   const prefetch = StatPrefetch.of(rootReal, snapshot);
   let files = 0;
@@ -62,11 +60,11 @@ export function checkUnchangedTree(
     const rel = snapshot.rels[row] as string;
     const dir = rel === '' ? rootReal : `${rootReal}/${rel}`;
     const stats = prefetch.directory(row);
-    if (stats === null || !snapshot.matches(row, stats)) return gaveUp(prefetch, `directory ${rel || '.'} changed`);
+    if (stats === null || !snapshot.matches(row, stats)) return gaveUp(setup, prefetch, `directory ${rel || '.'} changed`);
     const storedIgnore = snapshot.gitignores[row] as string | null;
     if (storedIgnore !== null) {
       const ignoreFile = readIgnoreFile(`${dir}/.gitignore`);
-      if (ignoreFile.error !== undefined || ignoreFile.text !== storedIgnore) return gaveUp(prefetch, `${rel || '.'}/.gitignore changed`);
+      if (ignoreFile.error !== undefined || ignoreFile.text !== storedIgnore) return gaveUp(setup, prefetch, `${rel || '.'}/.gitignore changed`);
     }
     const items = snapshot.items[row] as string;
     if (items === '') continue;
@@ -79,26 +77,26 @@ export function checkUnchangedTree(
       }
       const name = item.slice(1);
       const path = rel === '' ? name : `${rel}/${name}`;
-      if (code !== ITEM_FILE) return gaveUp(prefetch, `${path} is a link`);
+      if (code !== ITEM_FILE) return gaveUp(setup, prefetch, `${path} is a link`);
       const file = prefetch.file(next++);
-      if (file === null || !file.isFile() || file.nlink !== 1 || !Number.isSafeInteger(file.ino)) return gaveUp(prefetch, `${path} is not a plain file`);
-      if (file.size > options.maxFileSize) return gaveUp(prefetch, `${path} is too large`);
+      if (file === null || !file.isFile() || file.nlink !== 1 || !Number.isSafeInteger(file.ino)) return gaveUp(setup, prefetch, `${path} is not a plain file`);
+      if (file.size > options.maxFileSize) return gaveUp(setup, prefetch, `${path} is too large`);
       if (dev !== file.dev) {
-        if (dev !== -1) return gaveUp(prefetch, `${path} is on another device`);
+        if (dev !== -1) return gaveUp(setup, prefetch, `${path} is on another device`);
         dev = file.dev;
       }
-      if (inodes.has(file.ino)) return gaveUp(prefetch, `${path} is reached twice`);
+      if (inodes.has(file.ino)) return gaveUp(setup, prefetch, `${path} is reached twice`);
       inodes.add(file.ino);
-      if (!isUnchanged(path, file)) return gaveUp(prefetch, `${path} changed`);
+      if (!isUnchanged(path, file)) return gaveUp(setup, prefetch, `${path} changed`);
       files++;
       bytes += file.size;
     }
   }
   // The root and every stored directory are rows, and nothing else is.
-  if (snapshot.row('') !== 0 || storedDirs + 1 !== snapshot.size) return gaveUp(prefetch, 'the snapshot does not cover the tree');
-  return { tree: { files, bytes, warnings: setup.warnings }, prefetch, changed: null };
+  if (snapshot.row('') !== 0 || storedDirs + 1 !== snapshot.size) return gaveUp(setup, prefetch, 'the snapshot does not cover the tree');
+  return { tree: { files, bytes, warnings: setup.warnings }, setup, prefetch, changed: null };
 }
 
-function gaveUp(prefetch: StatPrefetch | null, changed: string): UnchangedTreeCheck {
-  return { tree: null, prefetch, changed };
+function gaveUp(setup: WalkSetup, prefetch: StatPrefetch | null, changed: string): UnchangedTreeCheck {
+  return { tree: null, setup, prefetch, changed };
 }

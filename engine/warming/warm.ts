@@ -15,10 +15,9 @@ import { astKey } from '../ast/keys.js';
 import type { ResolvedOptions } from '../config/options.js';
 import type { ContentBytes, ContentCache } from '../content/content-cache.js';
 import type { ContentReader } from '../content/content-reader.js';
-import { discoverSourceFiles, type DirectorySnapshot, type DiscoveredFile, type DiscoveryOptions } from '../discovery/discovery.js';
+import { discoverSourceFiles, type DirectorySnapshot, type DiscoveredFile, type DiscoveryOptions, type PreparedWalk } from '../discovery/discovery.js';
 import { listedSourceFiles } from '../discovery/listed-files.js';
 import { checkUnchangedTree } from '../discovery/unchanged-tree.js';
-import type { StatPrefetch } from '../discovery/stat-prefetch.js';
 import { emptyLevel } from '../level-counters.js';
 import { LARGE_FILE_BYTES } from '../memory/memory-governor.js';
 import type { ParsePool } from '../pool/parse-pool.js';
@@ -100,6 +99,8 @@ class WarmRun {
   readonly #answered: string[] = [];
   /** Large files wait, under a memory limit, to be parsed one at a time after the rest. */
   readonly #deferred: DiscoveredFile[] = [];
+  /** The unchanged-tree check answered every file (each one a distinct index record: none to drop). */
+  #treeUnchanged = false;
   /** The directory snapshot of a walk that completed. */
   #walked: { readonly snapshot: DirectorySnapshot; readonly changed: boolean } | null = null;
   /** Local misses waiting to be sent to the remote as one group (pinned until answered). */
@@ -141,11 +142,11 @@ class WarmRun {
     const { options } = this.#ctx;
     const limits = this.#limits;
     const signal = this.#request.signal ? { signal: this.#request.signal } : {};
-    const checked = this.#answerUnchangedTree();
-    if (checked === 'answered') return;
+    const prepared = this.#answerUnchangedTree();
+    if (prepared === 'answered') return;
     const discovery =
       this.#request.files === undefined
-        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal, ...this.#directorySnapshot(), prefetch: checked })
+        ? discoverSourceFiles(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs, ...signal, ...this.#directorySnapshot(), ...(prepared !== null ? { prepared } : {}) })
         : listedSourceFiles(options.root, this.#request.files, { maxFileSize: options.maxFileSize, ...signal });
     try {
       for await (const event of discovery) {
@@ -199,31 +200,24 @@ class WarmRun {
   /**
    * Restart fast path: with a directory snapshot, a whole-tree warm of an unchanged tree is answered
    * from the index in one loop, without a walk (discovery/unchanged-tree.ts; each file is judged by
-   * the same `unchanged` test the walk's files are). Answers 'answered', or the stats the check took
-   * for the walk to reuse (null when it took none).
+   * the same `unchanged` test the walk's files are). Answers 'answered', or what the check prepared
+   * for the walk to reuse (null when nothing).
    */
-  #answerUnchangedTree(): 'answered' | StatPrefetch | null {
+  #answerUnchangedTree(): 'answered' | PreparedWalk | null {
     const persistence = this.#persistence;
     const snapshot = persistence?.directories ?? null;
     if (persistence === null || snapshot === null || this.#request.files !== undefined || this.#request.signal?.aborted === true) return null;
     const { options } = this.#ctx;
-    const answered = this.#answered;
     let check;
     try {
-      check = checkUnchangedTree(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs }, snapshot, (path, stats) => {
-        if (!persistence.unchanged(path, stats)) return false;
-        answered.push(path);
-        return true;
-      });
+      check = checkUnchangedTree(options.root, { includeNodeModules: options.includeNodeModules, maxFileSize: options.maxFileSize, excludeDirs: this.#ctx.excludeDirs }, snapshot, (path, stats) => persistence.unchanged(path, stats));
     } catch {
       return null; // the root is gone or unreadable: the walk reports it
     }
     const tree = check.tree;
-    // Every record answered once: nothing to drop from the index (saveIndex compares the counts).
-    if (tree === null || tree.files !== persistence.indexSize) {
-      answered.length = 0; // the walk answers them again
-      return check.prefetch;
-    }
+    // As many files as records, each answered by its own: nothing to drop from the index.
+    if (tree === null || tree.files !== persistence.indexSize) return check;
+    this.#treeUnchanged = true;
     for (const problem of tree.warnings) this.#warnings.push({ path: problem.path, message: problem.message });
     this.#found = tree.files;
     this.#fromDisk = tree.files;
@@ -397,7 +391,7 @@ class WarmRun {
     if (persistence === null) return 0;
     // Only a whole walk knows which files are gone.
     // Every index record answered (distinct keys as many as the index holds): nothing is gone.
-    if (this.#limits.stoppedBy === null && this.#request.files === undefined && this.#answered.length !== persistence.indexSize) {
+    if (!this.#treeUnchanged && this.#limits.stoppedBy === null && this.#request.files === undefined && this.#answered.length !== persistence.indexSize) {
       for (const path of this.#answered) this.#seen.add(path);
       persistence.retain(this.#seen);
     }
