@@ -1,7 +1,8 @@
 /**
- * XXH64 (seed 0) behind one adapter: `@node-rs/xxhash` when it loads, else a pure-JS port.
- * Cache keys are content-addressed with this hash and may be written by one backend and read by
- * the other, so the two must agree bit for bit; the native one is cross-checked at load time.
+ * XXH64 (seed 0) behind one adapter: Strata's own addon (src/strata_native.c) when it was built,
+ * else `@node-rs/xxhash` when it loads, else a pure-JS port. Cache keys are content-addressed with
+ * this hash and may be written by one backend and read by another, so they must agree bit for bit;
+ * a native one is cross-checked against the port at load time.
  *
  * Inputs may be views over SharedArrayBuffer slabs: the native addon hashes them in place
  * (measured on a 1 MiB view: 54 µs in place against 230 µs copy-then-hash), so nothing is copied.
@@ -14,6 +15,7 @@ import {
   type FallbackReason,
   type NativeBackend,
 } from './backend.js';
+import { strataAddon } from './strata-addon.js';
 
 // XXH64 primes from the xxHash specification, split into 32-bit halves because the JS port
 // works on (high, low) pairs: exact, and far faster than BigInt arithmetic. Halves are kept as
@@ -205,13 +207,15 @@ function xxh64HexJs(bytes: Uint8Array): string {
 }
 
 type XxhashModule = typeof import('@node-rs/xxhash');
-type NativeXxh64 = XxhashModule['xxh64'];
 
 /** Spans the stripe loop and every tail step, so the load-time cross-check covers each branch. */
 const PROBE_BYTES = STRIPE_BYTES + LANE_BYTES + HALF_LANE_BYTES + 3;
 
 interface Loaded {
-  readonly native: NativeXxh64 | undefined;
+  /** XXH64 of bytes; undefined: the JS port runs. */
+  readonly native: ((bytes: Uint8Array) => bigint) | undefined;
+  /** XXH64 of a string's UTF-8 bytes. */
+  readonly nativeString: ((text: string) => bigint) | undefined;
   readonly reason: FallbackReason;
 }
 
@@ -233,29 +237,40 @@ function requireAddon(): XxhashModule {
   return require('@node-rs/xxhash') as XxhashModule;
 }
 
-function loadNative(): Loaded {
-  if (forcedJsFallback()) return { native: undefined, reason: FORCED_FALLBACK_REASON };
-  let native: NativeXxh64;
-  try {
-    native = requireAddon().xxh64;
-  } catch (error) {
-    return { native: undefined, reason: describeLoadFailure('@node-rs/xxhash', error) };
-  }
-  // A binary that loads but hashes differently would split the cache between backends.
+/** A binary that loads but hashes differently would split the cache between backends. */
+function agreesWithReference(hash: (bytes: Uint8Array) => bigint): boolean {
   const probe = Uint8Array.from({ length: PROBE_BYTES }, (_, index) => index);
-  if (native(new Uint8Array(0)) !== XXH64_OF_EMPTY || native(probe) !== xxh64Js(probe)) {
-    return { native: undefined, reason: '@node-rs/xxhash disagrees with the reference XXH64' };
+  return hash(new Uint8Array(0)) === XXH64_OF_EMPTY && hash(probe) === xxh64Js(probe);
+}
+
+/**
+ * Strata's own addon first (src/strata_native.c: loaded anyway for the batch stats, so a restart
+ * dlopens one addon, not two: ~5 ms), then @node-rs/xxhash, then the JS port.
+ */
+function loadNative(): Loaded {
+  if (forcedJsFallback()) return { native: undefined, nativeString: undefined, reason: FORCED_FALLBACK_REASON };
+  const own = strataAddon.addon?.xxh64;
+  if (own !== undefined && agreesWithReference(own)) return { native: own, nativeString: (text) => own(Buffer.from(text, 'utf8')), reason: undefined };
+  let rs: XxhashModule['xxh64'];
+  try {
+    rs = requireAddon().xxh64;
+  } catch (error) {
+    return { native: undefined, nativeString: undefined, reason: describeLoadFailure('@node-rs/xxhash', error) };
   }
-  return { native, reason: undefined };
+  if (!agreesWithReference(rs)) return { native: undefined, nativeString: undefined, reason: '@node-rs/xxhash disagrees with the reference XXH64' };
+  // It encodes strings to UTF-8 itself, twice as fast as Buffer.from first (2 KB text), and
+  // replaces lone surrogates with U+FFFD exactly as Buffer.from does.
+  return { native: rs, nativeString: rs, reason: undefined };
 }
 
 const loaded = loadNative();
 const native = loaded.native;
+const nativeString = loaded.nativeString;
 
 /** Which XXH64 implementation is live. */
 export const hashBackend: NativeBackend = native === undefined ? 'js' : 'native';
 
-/** Why the JS fallback is live; `undefined` when the native addon is. */
+/** Why the JS fallback is live; `undefined` when a native addon is. */
 export const hashFallbackReason: FallbackReason = loaded.reason;
 
 /** XXH64 (seed 0) of `bytes` as an unsigned 64-bit bigint. */
@@ -270,8 +285,6 @@ export function xxh64Hex(bytes: Uint8Array): string {
 
 /** XXH64 (seed 0) hex of the UTF-8 encoding of `text` (lone surrogates encode as U+FFFD). */
 export function xxh64String(text: string): string {
-  // The addon encodes strings to UTF-8 itself, twice as fast as Buffer.from first (2 KB text),
-  // and replaces lone surrogates with U+FFFD exactly as Buffer.from does.
-  if (native === undefined) return xxh64HexJs(Buffer.from(text, 'utf8'));
-  return native(text).toString(16).padStart(HEX_DIGITS, '0');
+  if (nativeString === undefined) return xxh64HexJs(Buffer.from(text, 'utf8'));
+  return nativeString(text).toString(16).padStart(HEX_DIGITS, '0');
 }

@@ -54,10 +54,32 @@ export interface SnapshotStats {
  */
 export function lstatSnapshot(rootReal: string, rels: readonly string[], items: readonly string[]): SnapshotStats {
   if (addon === undefined) return lstatSnapshotJs(rootReal, rels, items);
+  const [stats, dirIndex] = addon.lstatSnapshot(Buffer.from(rootReal, 'utf8'), snapshotSpec(rels, items), rels.length);
+  return { stats, dirIndex };
+}
+
+/** A snapshot's rows as the addon takes them: per row its root-relative path, then its items, each NUL-terminated. */
+export function snapshotSpec(rels: readonly string[], items: readonly string[]): Buffer {
   const spec: string[] = [];
   for (let row = 0; row < rels.length; row++) spec.push(rels[row] as string, items[row] as string);
-  const [stats, dirIndex] = addon.lstatSnapshot(Buffer.from(rootReal, 'utf8'), Buffer.from(spec.join('\0') + '\0', 'utf8'), rels.length);
-  return { stats, dirIndex };
+  return Buffer.from(spec.join('\0') + '\0', 'utf8');
+}
+
+/**
+ * {@link lstatSnapshot} of rows already laid out by {@link snapshotSpec} (the restart lane keeps them
+ * that way on disk). Throws a RangeError when `spec` does not hold exactly `rows` rows.
+ */
+export function lstatSnapshotSpec(rootReal: string, spec: Uint8Array, rows: number): SnapshotStats {
+  if (addon !== undefined) {
+    const [stats, dirIndex] = addon.lstatSnapshot(Buffer.from(rootReal, 'utf8'), spec, rows);
+    return { stats, dirIndex };
+  }
+  const fields = Buffer.from(spec.buffer, spec.byteOffset, spec.byteLength).toString('utf8').split('\0');
+  if (fields.length !== rows * 2 + 1 || fields[rows * 2] !== '') throw new RangeError(`spec: not ${rows} rows`);
+  const rels: string[] = [];
+  const items: string[] = [];
+  for (let row = 0; row < rows; row++) rels.push(fields[row * 2] as string), items.push(fields[row * 2 + 1] as string);
+  return lstatSnapshotJs(rootReal, rels, items);
 }
 
 /** {@link lstatSnapshot} in JS: the paths built here, then {@link lstatManyJs}. */

@@ -1,8 +1,9 @@
 /**
  * Strata's own addon (src/strata_native.c, compiled at build time by build-native.ts), loaded once
- * for the adapters that use it (stat-batch.ts, ast-columns.ts). Missing (no C compiler when the
- * package was built), unloadable, of another layout, or skipped under `STRATA_NATIVE=js`: each
- * adapter runs its pure-JS fallback, with the same results.
+ * for the adapters that use it (stat-batch.ts, stat-compare.ts, ast-columns.ts, hash.ts). Missing
+ * (no C compiler when the package was built), unloadable, of another layout, or skipped under
+ * `STRATA_NATIVE=js`: each adapter runs its fallback (pure JS; @node-rs/xxhash first for hashing),
+ * with the same results.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +14,8 @@ export interface StrataAddon {
   lstatMany(paths: Uint8Array, count: number, out: Float64Array): void;
   lstatSnapshot(root: Uint8Array, spec: Uint8Array, rows: number): [Float64Array, Int32Array];
   validateAstColumns(bytes: Uint8Array, nodeCount: number, textLength: number, posOffset: number, endOffset: number, subtreeEndOffset: number): number;
+  firstStatDifference(stats: Float64Array, dirIndex: Int32Array, expected: Float64Array, maxFileSize: number, tolerance: number): number;
+  xxh64(bytes: Uint8Array): bigint;
   /** Numbers per path of the stat functions (stat-batch.ts checks it against its own layout). */
   readonly statFields: number;
 }
@@ -41,7 +44,7 @@ function loadAddon(): LoadedAddon {
   } catch (error) {
     return { addon: undefined, reason: describeLoadFailure(file, error) };
   }
-  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns];
+  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns, addon.firstStatDifference, addon.xxh64];
   if (functions.some((fn) => typeof fn !== 'function')) return { addon: undefined, reason: `${file} is of another build` };
   return { addon, reason: undefined };
 }

@@ -3,6 +3,7 @@
  * counts as a plain-data msgpack envelope, all inside one checksummed entry (shared/entry-format.ts).
  * Decoding validates every field's shape: a cache file is untrusted data.
  */
+import { AST_ENTRY_VERSION } from './ast-entry-version.js';
 import { decodePlainData, encodePlainData } from './safe-msgpack.js';
 import type { CodecId } from '../native-bindings/lz4.js';
 import { decodeEntry, encodeEntry } from './entry-format.js';
@@ -26,22 +27,9 @@ function lz4(): Lz4 {
   return (lz4Module ??= require('../native-bindings/lz4.js') as Lz4);
 }
 
-/**
- * Version of the envelope's shape (independent of the entry header's version).
- * - 2: the payload's pos, end and subtreeEnd columns are stored as small differences (pos from the
- *   previous node's pos, end from the node's pos, subtreeEnd from the node's index), which lz4
- *   compresses far better than absolute offsets; kinds and flags are stored as they are.
- * - 3: adds the export signature.
- * - 4: differences only in compressed payloads (an uncompressed one is the AST as it is: nothing to
- *   undo on load), and imports as one flat list, `specifier, code, specifier, code, …` with
- *   `code = kind index × 2 + typeOnly`: fewer arrays to build and validate per load.
- * - 5: a compressed payload is the AST packed (shared/packed-ast.ts: difference-coded columns, each
- *   at the narrowest width that holds it), and its raw length is the packed length. lz4 reads half
- *   the bytes it read before, and the entry is ~40% smaller.
- */
-const META_VERSION = 5;
-/** Part of every L2 key (engine/keys.ts): entries of another envelope version are never looked up. */
-export const AST_ENTRY_VERSION = META_VERSION;
+export { AST_ENTRY_VERSION };
+/** The envelope's version as the meta stores it. */
+const META_VERSION = AST_ENTRY_VERSION;
 /** Each import kind's stored index (persisted: never renumber; `satisfies` keeps it complete). */
 const IMPORT_KIND_INDEX = { import: 0, export: 1, 'dynamic-import': 2, require: 3, 'import-equals': 4, 'import-type': 5, reference: 6 } as const satisfies Record<ImportKind, number>;
 const IMPORT_KINDS: readonly ImportKind[] = (Object.keys(IMPORT_KIND_INDEX) as ImportKind[]).sort((a, b) => IMPORT_KIND_INDEX[a] - IMPORT_KIND_INDEX[b]);

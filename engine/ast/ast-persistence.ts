@@ -18,11 +18,13 @@ import type { AstKey } from './keys.js';
 import type { DirectorySnapshot } from '../discovery/discovery.js';
 import type { FileStat } from '../discovery/walk-fs.js';
 import type { ResolvedOptions } from '../config/options.js';
-import { lastRunFileFor, patternsFileFor, resultsFileFor } from '../store/layout.js';
+import { lastRunFileFor, patternsFileFor, restartReceiptFileFor, resultsFileFor } from '../store/layout.js';
+import { readReceipt, removeReceipt, writeReceipt } from '../restart/receipt-file.js';
+import { buildReceipt } from '../restart/receipt-writer.js';
 import { DiskStore } from '../store/disk-store.js';
 import type { PackLocation } from '../store/packs.js';
 import { accessIfSameStamp, accessIfSameStats, keyLocations } from '../store/columnar-root-index.js';
-import type { IndexRecord, RootIndex } from '../store/root-index-format.js';
+import { ACCESS_RESOLUTION_MS, type IndexRecord, type RootIndex } from '../store/root-index-format.js';
 
 /**
  * Entries are written as a pack (one fsync, in the background) once this many bytes are waiting.
@@ -32,11 +34,7 @@ import type { IndexRecord, RootIndex } from '../store/root-index-format.js';
 export const FLUSH_BYTES = 2 * 1024 * 1024;
 /** The codec persisted entries are written with. */
 export const ENTRY_CODEC: CodecId = 'lz4-block-v1';
-/**
- * Last-access times on disk are kept to this resolution: an unchanged tree warmed again within it
- * rewrites nothing (the index is only saved when something changed).
- */
-export const ACCESS_RESOLUTION_MS = 3_600_000;
+export { ACCESS_RESOLUTION_MS } from '../store/root-index-format.js';
 /** A racy record stores this mtime so that it never matches and the next run re-hashes the file. */
 const NEVER_MATCHES = -1n;
 /** Where a waiting record's entry will be, until its pack is written (never saved: waiting records are not in the index). */
@@ -329,6 +327,31 @@ export class AstPersistence {
     this.#store.saveIndex(this.#index, this.#directories);
     this.#store.enforceBounds();
     this.#dirty = false;
+  }
+
+  /**
+   * After a whole-tree warm whose index is saved: writes the restart receipt of the index as it is
+   * now (engine/restart/), unless the one on disk already names it; removes it where an unchanged
+   * tree would not be answered from the index alone. Best effort: without a receipt the next warm
+   * takes the full path.
+   */
+  saveRestartReceipt(maxFileSize: number): void {
+    const file = restartReceiptFileFor(this.#store.dir, this.#store.indexId);
+    try {
+      const checksum = this.#store.indexChecksum;
+      const snapshot = this.#directories;
+      if (this.#dirty || checksum === null || snapshot === null) {
+        removeReceipt(file);
+        return;
+      }
+      if (readReceipt(file)?.indexChecksum === checksum) return;
+      const index = this.#index;
+      const receipt = buildReceipt({ snapshot, indexChecksum: checksum, keyPrefix: this.#store.keyPrefix, maxFileSize, indexSize: index.size, record: (path) => index.get(path) });
+      if (receipt === null) removeReceipt(file);
+      else writeReceipt(file, receipt);
+    } catch {
+      // a read-only or full cache directory: the next warm takes the full path
+    }
   }
 
   diskBytes(): number {

@@ -4,7 +4,7 @@
  * content hash. An entry that would decode differently after an upgrade gets a different key.
  */
 import * as fs from 'node:fs';
-import { AST_ENTRY_VERSION } from '../../shared/ast-entry.js';
+import { AST_ENTRY_VERSION } from '../../shared/ast-entry-version.js';
 import { AST_FORMAT_VERSION } from '../../shared/ast-format.js';
 import type { ParseSettings, ParserIdentity } from '../../shared/protocol.js';
 import type { ScriptKindName } from '../../shared/script-kind.js';

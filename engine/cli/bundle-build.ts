@@ -34,11 +34,17 @@ export const BUNDLE_FILE = 'engine/cli/strata-bundle.js';
 /** The bundle's entry, relative to the package root. */
 export const BUNDLE_ENTRY = 'engine/cli/bundle-entry.ts';
 /**
+ * The restart lane's bundle (restart-entry.ts), relative to dist/: main.ts asks it first for a plain
+ * `strata warm`. Small (the lane loads no engine) and loaded with a plain `require`.
+ */
+export const RESTART_BUNDLE_FILE = 'engine/cli/strata-restart.js';
+export const RESTART_BUNDLE_ENTRY = 'engine/cli/restart-entry.ts';
+/**
  * Dependencies bundled (with what they require); every other package stays external. Not commander:
  * the bundle only runs the `warm` command lines that need no commander (warm-argv.ts); bundled, it
  * was 124 KB more (16%) for a restart measured no faster.
  */
-export const BUNDLED_PACKAGES = ['ignore', 'msgpackr', 'cli-progress'] as const;
+export const BUNDLED_PACKAGES = ['ignore', 'ini', 'msgpackr', 'cli-progress'] as const;
 
 /** One namespace object per `node:` built-in, shared by every module that imports it (see the module comment). */
 export const sharedBuiltins: esbuild.Plugin = {
@@ -61,13 +67,13 @@ export function externalPackages(root: string): string[] {
   return [...new Set(names)].filter((name) => !(BUNDLED_PACKAGES as readonly string[]).includes(name)).flatMap((name) => [name, `${name}/*`]);
 }
 
-/** Writes the bundle of the package at `root` into `outfile`; answers esbuild's metafile. */
-export async function writeBundle(root: string, outfile: string = path.join(root, 'dist', BUNDLE_FILE)): Promise<esbuild.Metafile> {
+/** Writes the bundle of `entry` (relative to the package at `root`) into `outfile`; answers esbuild's metafile. */
+export async function writeBundle(root: string, outfile: string = path.join(root, 'dist', BUNDLE_FILE), entry: string = BUNDLE_ENTRY): Promise<esbuild.Metafile> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { build } = require('esbuild') as typeof esbuild;
   const result = await build({
     absWorkingDir: root, // the paths in the bundle's comments: the same output wherever the build runs
-    entryPoints: [path.join(root, BUNDLE_ENTRY)],
+    entryPoints: [path.join(root, entry)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -95,14 +101,15 @@ export async function writeBundle(root: string, outfile: string = path.join(root
 
 if (require.main === module) {
   const root = path.resolve(__dirname, '..', '..', '..');
-  writeBundle(root).then(
-    (metafile) => {
-      const file = path.join(root, 'dist', BUNDLE_FILE);
-      process.stdout.write(`CLI bundle: ${Object.keys(metafile.inputs).length} modules, ${fs.statSync(file).size} bytes in ${path.relative(process.cwd(), file)}\n`);
-    },
-    (error: unknown) => {
+  const write = async (file: string, entry: string): Promise<void> => {
+    const metafile = await writeBundle(root, path.join(root, 'dist', file), entry);
+    const written = path.join(root, 'dist', file);
+    process.stdout.write(`CLI bundle: ${Object.keys(metafile.inputs).length} modules, ${fs.statSync(written).size} bytes in ${path.relative(process.cwd(), written)}\n`);
+  };
+  write(BUNDLE_FILE, BUNDLE_ENTRY)
+    .then(() => write(RESTART_BUNDLE_FILE, RESTART_BUNDLE_ENTRY))
+    .catch((error: unknown) => {
       process.stderr.write(`CLI bundle: ${String(error)}\n`);
       process.exitCode = 1;
-    },
-  );
+    });
 }

@@ -1,8 +1,9 @@
 /**
  * Build step (`npm run build`, after the bundle): writes the bundle's V8 code cache
  * (bundle-load.ts, codeCacheFileFor) from a training run, a real `strata warm` of a small generated
- * tree, cold and then restarted; the restart's process writes the cache when its command ends, so
- * the cache holds every function a restart runs. A failed training run leaves no cache (the CLI
+ * tree, cold and then restarted (the restart lane off: the bundle runs where the lane declines); the
+ * restart's process writes the cache when its command ends, so the cache holds every function a
+ * restart runs. A failed training run leaves no cache (the CLI
  * then compiles the bundle as usual) and fails the build: it means `strata warm` itself is broken.
  *
  *   node dist/engine/cli/bundle-code-cache.js
@@ -34,7 +35,7 @@ export function writeBundleCodeCache(dir: string = __dirname): string {
     const root = path.join(work, 'tree');
     writeTrainingTree(root);
     const warm = (env: NodeJS.ProcessEnv): void => {
-      const run = spawnSync(process.execPath, [path.join(dir, 'main.js'), 'warm', root, '--cache-dir', path.join(work, 'cache'), '--json'], { env: { ...process.env, ...env, STRATA_BUNDLE_CACHE: 'off' }, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [path.join(dir, 'main.js'), 'warm', root, '--cache-dir', path.join(work, 'cache'), '--json'], { env: { ...process.env, ...env, STRATA_BUNDLE_CACHE: 'off', STRATA_RESTART: 'off' }, encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`training warm exited ${run.status}: ${run.stderr}`);
     };
     warm({});

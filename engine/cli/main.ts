@@ -2,6 +2,8 @@
 /**
  * The `strata` command line's entry (the package's bin). The command line itself is cli.ts.
  *
+ * A plain `strata warm` is first offered to the restart lane (restart-entry.ts, engine/restart/):
+ * an unchanged tree is answered from the restart receipt without loading the engine. Otherwise,
  * `strata warm` in its common forms (warm-argv.ts) runs from the CLI bundle (bundle-build.ts, an
  * esbuild bundle of bundle-entry.ts): the restart of an unchanged tree is dominated by start-up, and
  * the bundle replaces ~60 module resolutions, reads and compiles with one of each. Everything else,
@@ -32,6 +34,22 @@ function bundleFile(): string | null {
 }
 
 /**
+ * The restart lane (restart-entry.ts) for a plain `strata warm`: its bundle when present and built
+ * after this file, else its modules. An exit code when it answered; null: run the command as usual
+ * (also when the lane failed unexpectedly: the full path then meets and reports the same problem).
+ */
+function restartLane(argv: readonly string[]): number | null {
+  type Lane = typeof import('./restart-entry.js');
+  const bundle = path.join(__dirname, 'strata-restart.js'); // RESTART_BUNDLE_FILE (bundle-build.ts is build-time only)
+  const built = process.env.STRATA_BUNDLE !== 'off' && (fs.statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? -1) >= fs.statSync(__filename).mtimeMs;
+  try {
+    return (require(built ? bundle : './restart-entry.js') as Lane).runRestartLane(argv, startedAt);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A bare `strata --help` / `-h` (commander's text, captured at build: top-help.ts) or `--version` /
  * `-v`, answered without loading commander or cli.ts; null when the command line is anything else
  * or the captured help is missing or older than this file.
@@ -55,7 +73,12 @@ function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(answer);
     return Promise.resolve(0);
   }
-  const file = parseWarmArgv(argv) !== null ? bundleFile() : null;
+  const warm = parseWarmArgv(argv) !== null;
+  if (warm) {
+    const answered = restartLane(argv);
+    if (answered !== null) return Promise.resolve(answered);
+  }
+  const file = warm ? bundleFile() : null;
   if (file === null) return main(argv);
   const { loadBundle, WRITE_CODE_CACHE_ENV } = require('./bundle-load.js') as typeof import('./bundle-load.js'); // not for --help
   const bundle = loadBundle(file);

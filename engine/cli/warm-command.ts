@@ -5,14 +5,13 @@ import { isSourceFile } from '../discovery/source-files.js';
 import type { Command } from 'commander';
 import { createEngine } from '../engine.js';
 import type { StrataOptions } from '../config/options.js';
-import type { WarmReport } from '../warming/warm-report.js';
 import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
-import { createProgress, formatBytes, log, printJson } from './output.js';
+import { createProgress, log, printJson } from './output.js';
+import { summarize } from './warm-summary.js';
 import { commonOptions, machineFor, optionsFromCommon } from './common.js';
 import type { WarmFlags } from './warm-argv.js';
 import { remoteFromFlags, remoteOptions } from './remote-flags.js';
-
 
 export function registerWarm(program: Command, startedAt: number, setExit: (code: number) => void): void {
   const command = program
@@ -112,16 +111,3 @@ function includesNodeModules(dirs: string[]): boolean {
   return true;
 }
 
-
-function summarize(report: WarmReport): string {
-  const lines = [
-    `warmed ${report.files} files (${formatBytes(report.bytes)}) in ${(report.durationMs / 1000).toFixed(2)} s: ${Math.round(report.filesPerSec)} files/s with ${report.workers} workers`,
-    `  parsed ${report.parsed} (${report.parseErrors} with syntax errors), from cache ${report.fromCache}, failed ${report.failed.length}, skipped ${report.skipped.length}`,
-  ];
-  if (report.predicted) lines.push(`  learned files: ${report.predicted.warmed} warmed of ${report.predicted.learned} predicted`);
-  if (report.stoppedBy) lines.push(`  stopped by ${report.stoppedBy}; ${report.remaining} files found but not handled`);
-  for (const failure of report.failed.slice(0, 10)) lines.push(`  failed ${failure.path}: ${failure.code} ${failure.message}`);
-  if (report.failed.length > 10) lines.push(`  … and ${report.failed.length - 10} more failures (--json lists them all)`);
-  for (const warning of report.warnings.slice(0, 5)) lines.push(`  warning ${warning.path}: ${warning.message}`);
-  return lines.join('\n');
-}

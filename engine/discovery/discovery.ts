@@ -20,19 +20,18 @@
  * the walk goes, and every decision (de-duplication, loops) is taken in walk order, so the output
  * is deterministic.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { SnapshotRecorder, type DirectorySnapshot } from './directory-snapshot.js';
-import { warning, type DiscoveryEvent, type DiscoveryWarning } from './discovery-events.js';
-import { deriveLayers, type Layer } from './ignore-rules.js';
-import { repositoryIgnores } from './repository-ignores.js';
+import type { DiscoveryEvent } from './discovery-events.js';
+import { deriveLayers } from './ignore-rules.js';
 import { statBatchBackend } from '../../native-bindings/stat-batch.js';
 import { StatPrefetch } from './stat-prefetch.js';
-import { resolveExcludes, SYNC_CALLS_PER_TURN } from './walk-fs.js';
+import { SYNC_CALLS_PER_TURN } from './walk-fs.js';
+import { prepareWalk, type WalkSetup } from './walk-setup.js';
 import { Walk, type Frame } from './walk.js';
 
 export { DirectorySnapshot } from './directory-snapshot.js';
 export { StatPrefetch } from './stat-prefetch.js';
+export { prepareWalk, type WalkSetup } from './walk-setup.js';
 
 export { isSourceFile, SOURCE_EXTENSIONS, type SourceExtension } from './source-files.js';
 export type { DiscoveredFile, DiscoveryEvent, DiscoveryFailed, DiscoverySkipped, DiscoveryWarning } from './discovery-events.js';
@@ -71,37 +70,6 @@ export interface PreparedWalk {
   readonly setup: WalkSetup;
   /** The stats of the snapshot it checked; null when it took none (another walk key). */
   readonly prefetch: StatPrefetch | null;
-}
-
-/**
- * What every stored listing depends on besides its own directory's entries and `.gitignore`: the
- * root, the options that prune entries, and the ignore rules from outside the root.
- */
-function walkKeyOf(rootReal: string, includeNodeModules: boolean, excludes: readonly string[], outer: readonly Layer[]): string {
-  return JSON.stringify([rootReal, includeNodeModules, excludes, outer.map((layer) => [layer.prefix, layer.patterns])]);
-}
-
-/** What a walk of a root starts from: its realpath, the resolved excludes, the rules from outside it. */
-export interface WalkSetup {
-  /** Wall clock when the walk started: stamps close to it are racy. */
-  readonly startedAtMs: number;
-  readonly rootReal: string;
-  readonly excludes: readonly string[];
-  readonly layers: readonly Layer[];
-  /** Problems with the rules from outside the root, as the walk reports them first. */
-  readonly warnings: readonly DiscoveryWarning[];
-  /** The key a directory snapshot must have been taken under to be used (see {@link walkKeyOf}). */
-  readonly walkKey: string;
-}
-
-/** Resolves the root and what prunes the walk; throws when the root does not exist. */
-export function prepareWalk(root: string, options: Pick<DiscoveryOptions, 'includeNodeModules' | 'excludeDirs'>): WalkSetup {
-  const startedAtMs = Date.now();
-  const rootReal = fs.realpathSync(path.resolve(root));
-  const excludes = resolveExcludes(root, options.excludeDirs ?? []);
-  const outer = repositoryIgnores(rootReal);
-  const warnings = outer.warnings.map((problem) => warning(problem.path, problem.message));
-  return { startedAtMs, rootReal, excludes, layers: outer.layers, warnings, walkKey: walkKeyOf(rootReal, options.includeNodeModules, excludes, outer.layers) };
 }
 
 /** The stats of `snapshot`'s paths: the ones taken already for it, else one batch when the addon is live (null: stat each when reached). */

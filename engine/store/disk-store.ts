@@ -17,7 +17,7 @@ import { decodeEntry, type EntryRecord } from '../../shared/entry-format.js';
 import { isStrataError } from '../../shared/errors.js';
 import { enforceBounds, storeBytes, type BoundsReport } from './bounds.js';
 import { prepareCacheDir, resolveCacheDir, type CacheDirSource } from './cache-dir.js';
-import { INDEXES_DIR, isMissing, MARKER_FILE, PACKS_DIR, STORE_LOCK_NAME } from './layout.js';
+import { INDEXES_DIR, isMissing, MARKER_FILE, PACKS_DIR, stampUsed, STORE_LOCK_NAME } from './layout.js';
 import { FileLock } from './lock.js';
 import { PackReader, PackWriter, type PackLocation, type PackRead } from './packs.js';
 import { indexIdFor, RootIndexFile, rootPathRelativeTo, type IndexLoad, type IndexLoadStatus } from './root-index.js';
@@ -142,6 +142,16 @@ export class DiskStore {
   /** Path of this root's index file. */
   get indexFile(): string {
     return this.#index.file;
+  }
+
+  /** The checksum of the index as this store last loaded or saved it (what names its content); null before. */
+  get indexChecksum(): bigint | null {
+    return this.#index.checksum;
+  }
+
+  /** The AST key prefix this store's index is kept under. */
+  get keyPrefix(): string {
+    return this.#keyPrefix;
   }
 
   /** Entries appended and not yet flushed. */
@@ -362,15 +372,3 @@ export class DiskStore {
   }
 }
 
-/** Stamps a file's mtime as now (the bound's recency). Answers a problem, or null; a read-only cache keeps its times. */
-function stampUsed(file: string): string | null {
-  const now = new Date();
-  try {
-    fs.utimesSync(file, now, now);
-    return null;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (isMissing(error) || code === 'EPERM' || code === 'EACCES' || code === 'EROFS') return null;
-    return describe(error);
-  }
-}

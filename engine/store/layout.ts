@@ -19,6 +19,7 @@
  *     <indexId>.bin                     learned access patterns of one root (warming/patterns-file.ts)
  *   runs/                               0o700
  *     <indexId>.json                    the last warm's report of one root (last-run-file.ts)
+ *     <indexId>.receipt                 what a restart of the unchanged tree checks (engine/restart/)
  * ```
  *
  * Every file is created 0o600 and every directory 0o700: the cache holds derived data of the
@@ -274,9 +275,30 @@ export function resultsFileFor(cacheDir: string, indexId: string): string {
   return path.join(cacheDir, RESULTS_DIR, `${indexId}.bin`);
 }
 
+/** Stamps a file's mtime as now (the bound's recency). Answers a problem, or null; a read-only cache keeps its times. */
+export function stampUsed(file: string): string | null {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+    return null;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (isMissing(error) || code === 'EPERM' || code === 'EACCES' || code === 'EROFS') return null;
+    return code ?? (error as Error).message;
+  }
+}
+
 /** The last run's report of one index (`strata stats`). */
 export function lastRunFileFor(cacheDir: string, indexId: string): string {
   return path.join(cacheDir, LAST_RUN_DIR, `${indexId}.json`);
+}
+
+/**
+ * The restart receipt of one index (engine/restart/receipt-file.ts): the stamps `strata warm` of an
+ * unchanged tree compares without loading the index. Derived data: losing it costs one full check.
+ */
+export function restartReceiptFileFor(cacheDir: string, indexId: string): string {
+  return path.join(cacheDir, LAST_RUN_DIR, `${indexId}.receipt`);
 }
 
 /** The learned access patterns of one index. */

@@ -47,6 +47,7 @@
  * (columnar-root-index.ts). Typed columns are in the platform's byte order, little-endian on every
  * supported platform.
  */
+import { xxh64 } from '../../native-bindings/hash.js';
 import type { PackLocation } from './packs.js';
 
 /**
@@ -144,6 +145,28 @@ export function indexVersionOf(bytes: Uint8Array): number | null {
   if (bytes.length < INDEX_HEADER_BYTES) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return view.getUint32(OFFSET_MAGIC, true) === INDEX_MAGIC ? view.getUint16(OFFSET_VERSION, true) : null;
+}
+
+/**
+ * Last-access times on disk are kept to this resolution: an unchanged tree warmed again within it
+ * rewrites nothing (the index is only saved when something changed), and the restart lane
+ * (engine/restart/) answers only while every record is within it.
+ */
+export const ACCESS_RESOLUTION_MS = 3_600_000;
+
+/** The checksum field of an index header (what names its content); read without verifying it. */
+export function headerChecksum(bytes: Uint8Array): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(OFFSET_CHECKSUM, true);
+}
+
+/**
+ * The checksum of a complete index of this version whose checksum matches its bytes (no decoding:
+ * the restart lane asks only whether the index is still the one a receipt describes); null otherwise.
+ */
+export function verifiedIndexChecksum(bytes: Uint8Array): bigint | null {
+  if (indexVersionOf(bytes) !== INDEX_FORMAT_VERSION) return null;
+  const stored = headerChecksum(bytes);
+  return xxh64(bytes.subarray(CHECKSUMMED_FROM)) === stored ? stored : null;
 }
 
 /** The decoded columns of an index, shared by its not-yet-built records. */

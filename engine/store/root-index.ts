@@ -13,12 +13,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { xxh64String } from '../../native-bindings/hash.js';
 import type { StrataError } from '../../shared/errors.js';
 import type { DirectorySnapshot } from '../discovery/discovery.js';
 import { CORRUPT_SUFFIX, ensurePrivateDir, INDEX_SUFFIX, isMissing, writeFileAtomic, openIfPresent } from './layout.js';
 import { decodeIndex, encodeIndex, type IndexDecode } from './root-index-codec.js';
-import type { IndexRecord, RootIndex } from './root-index-format.js';
+import { headerChecksum, type IndexRecord, type RootIndex } from './root-index-format.js';
 
 /** How a load went. */
 export type IndexLoadStatus =
@@ -37,31 +36,7 @@ export interface IndexLoad {
   readonly corrupt: number;
 }
 
-function realpathOrResolve(dir: string): string {
-  try {
-    return fs.realpathSync(dir);
-  } catch (error) {
-    if (isMissing(error)) return path.resolve(dir);
-    throw error;
-  }
-}
-
-/** The root's path relative to the cache directory, with `/` separators. */
-export function rootPathRelativeTo(cacheDir: string, root: string): string {
-  const relative = path.relative(realpathOrResolve(cacheDir), realpathOrResolve(root));
-  return (relative === '' ? '.' : relative).split(path.sep).join('/');
-}
-
-/**
- * The id of a root's index in a cache directory: XXH64 of the root's path RELATIVE TO THE CACHE
- * DIRECTORY. A cache directory that moves together with its tree (a fresh clone at another absolute
- * path, with the cache restored at the same place relative to it: the usual CI cache) therefore finds
- * the same index, and its root-relative paths and content hashes decide what is reused. One cache
- * directory holds one index per root.
- */
-export function indexIdFor(cacheDir: string, root: string): string {
-  return xxh64String(rootPathRelativeTo(cacheDir, root));
-}
+export { indexIdFor, rootPathRelativeTo } from './index-id.js';
 
 /** Reads a whole file into a fresh (8-aligned) buffer, with the stats of the descriptor read. */
 function readWhole(file: string): { bytes: Uint8Array; identity: fs.Stats } | null {
@@ -89,6 +64,8 @@ export class RootIndexFile {
   readonly id: string;
   /** Absolute path of the index file. */
   readonly file: string;
+  /** The checksum of the index this process last loaded or saved (what names its content); null before. */
+  #checksum: bigint | null = null;
 
   constructor(indexesDir: string, indexId: string) {
     this.#dir = indexesDir;
@@ -114,13 +91,21 @@ export class RootIndexFile {
       return { records: new Map(), directories: null, status: 'corrupt', corrupt: 1 };
     }
     if (decoded.status !== 'loaded') return { records: new Map(), directories: null, status: decoded.status, corrupt: 0 };
+    this.#checksum = headerChecksum(bytes);
     return { records: decoded.records, directories: decoded.directories, status: 'loaded', corrupt: 0 };
   }
 
   /** Replaces the index (and the directory snapshot saved with it) atomically (last writer wins). */
   save(records: ReadonlyMap<string, IndexRecord>, keyPrefix: string, rootPath: string, directories: DirectorySnapshot | null = null): void {
     ensurePrivateDir(this.#dir);
-    writeFileAtomic(this.file, [encodeIndex(records, keyPrefix, rootPath, directories)]);
+    const bytes = encodeIndex(records, keyPrefix, rootPath, directories);
+    writeFileAtomic(this.file, [bytes]);
+    this.#checksum = headerChecksum(bytes);
+  }
+
+  /** The checksum of the index file as this process last loaded or saved it; null before either. */
+  get checksum(): bigint | null {
+    return this.#checksum;
   }
 
   /**

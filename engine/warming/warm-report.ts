@@ -1,7 +1,7 @@
 /** The JSON contract of `strata warm --json` (DESIGN.md). */
 import type { FileFailure, FileSkip } from '../../shared/errors.js';
 import type { RemoteCounters } from '../remote/remote-counters.js';
-import type { LevelName, LevelSnapshot } from '../level-counters.js';
+import { emptyLevel, type LevelName, type LevelSnapshot } from '../level-counters.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -43,4 +43,50 @@ export interface WarmReport {
   readonly entries?: { readonly depth: number; readonly depthReached: number };
   /** With `predicted: true` (or `--changed`/`--predicted`): files of the learned startup set, and how many were warmed after the entries. */
   readonly predicted?: { readonly learned: number; readonly warmed: number };
+}
+
+/** What {@link unchangedTreeReport} needs: the tree's counts and the run's own figures. */
+export interface UnchangedTreeFigures {
+  readonly root: string;
+  readonly profile: string;
+  readonly files: number;
+  readonly bytes: number;
+  readonly diskBytes: number;
+  readonly durationMs: number;
+  readonly workers: number;
+  readonly warnings: readonly { readonly path: string; readonly message: string }[];
+  readonly peakRssBytes: number;
+}
+
+/**
+ * The report of a whole-tree warm of an unchanged tree in a fresh process, answered from the disk
+ * without loading anything (the restart lane, engine/restart/): every file from disk, nothing parsed,
+ * nothing in memory. The same fields, in the same order, as a warm run's report of that tree
+ * (test/restart-lane.test.ts compares the two).
+ */
+export function unchangedTreeReport(figures: UnchangedTreeFigures): WarmReport {
+  const { files, durationMs } = figures;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    root: figures.root,
+    profile: figures.profile,
+    files,
+    parsed: 0,
+    fromCache: files,
+    fromMemory: 0,
+    fromDisk: files,
+    failed: [],
+    skipped: [],
+    parseErrors: 0,
+    bytes: figures.bytes,
+    diskBytes: figures.diskBytes,
+    durationMs,
+    filesPerSec: durationMs > 0 ? (files / durationMs) * 1000 : 0,
+    workers: figures.workers,
+    stoppedBy: null,
+    remaining: 0,
+    warnings: figures.warnings,
+    peakRssBytes: figures.peakRssBytes,
+    levels: { content: emptyLevel(), ast: emptyLevel(), results: emptyLevel(), streams: emptyLevel() },
+  };
 }

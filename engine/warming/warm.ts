@@ -399,6 +399,8 @@ class WarmRun {
     try {
       await persistence.settle(); // packs written in the background: their files join the index
       persistence.save();
+      // A whole walk's index and snapshot: what the next `strata warm` of the unchanged tree checks alone.
+      if (this.#limits.stoppedBy === null && this.#walked !== null && this.#request.files === undefined) persistence.saveRestartReceipt(this.#ctx.options.maxFileSize);
       return persistence.diskBytes();
     } catch (error) {
       this.#warnings.push({ path: persistence.dir, message: `could not save the cache: ${(error as Error).message}` });

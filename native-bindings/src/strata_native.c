@@ -21,6 +21,15 @@
  * pos <= end <= textLength and properly nested subtrees, in one pass. Answers -1 when valid, else the
  * first node found wrong (the JS check then says what is wrong with it). Cache files are untrusted:
  * every column is bounds-checked against the buffer before it is read.
+ *
+ * firstStatDifference(stats, dirIndex, expected, maxFileSize, tolerance): the restart receipt's
+ * comparison (engine/restart/receipt-check.ts) of lstatSnapshot's output with the stamps expected per
+ * path (EXPECTED_FIELDS doubles: size, mtimeMs, ctimeMs, ino, dev). Answers -1 when every path is as
+ * expected, the index of the first path that is not, or the path count when dirIndex does not fit.
+ * native-bindings/stat-compare.ts holds the rules and the JS version they are tested against.
+ *
+ * xxh64(bytes): XXH64 (seed 0) of a Uint8Array, as a BigInt (native-bindings/hash.ts: the same
+ * numbers as @node-rs/xxhash and the JS port, checked when it loads; one addon loaded instead of two).
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -335,6 +344,110 @@ static napi_value validate_ast_columns(napi_env env, napi_callback_info info) {
   return result;
 }
 
+enum { E_SIZE, E_MTIME_MS, E_CTIME_MS, E_INO, E_DEV, EXPECTED_FIELDS };
+
+static int near(double a, double b, double tolerance) { return a - b < tolerance && b - a < tolerance; }
+
+static napi_value first_stat_difference(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return fail(env, "firstStatDifference(stats, dirIndex, expected, maxFileSize, tolerance)");
+  size_t stats_length, rows, expected_length;
+  void *stats_data, *index_data, *expected_data;
+  double max_file_size, tolerance;
+  if (!typed_arg(env, argv[0], napi_float64_array, &stats_data, &stats_length)) return fail(env, "stats: a Float64Array");
+  if (!typed_arg(env, argv[1], napi_int32_array, &index_data, &rows)) return fail(env, "dirIndex: an Int32Array");
+  if (!typed_arg(env, argv[2], napi_float64_array, &expected_data, &expected_length)) return fail(env, "expected: a Float64Array");
+  if (napi_get_value_double(env, argv[3], &max_file_size) != napi_ok || napi_get_value_double(env, argv[4], &tolerance) != napi_ok) return fail(env, "maxFileSize, tolerance: numbers");
+  size_t paths = expected_length / EXPECTED_FIELDS;
+  if (expected_length % EXPECTED_FIELDS != 0 || stats_length != paths * STAT_FIELDS) return fail(env, "stats and expected: not of the same paths");
+  const double *stats = (const double *)stats_data;
+  const double *expected = (const double *)expected_data;
+  const int32_t *dir_index = (const int32_t *)index_data;
+  int64_t first = -1;
+  size_t next_row = 0;
+  for (size_t i = 0; i < paths && first < 0; i++) {
+    const double *o = stats + i * STAT_FIELDS;
+    const double *e = expected + i * EXPECTED_FIELDS;
+    uint32_t kind = (uint32_t)(int64_t)o[F_MODE] & S_IFMT;
+    int same;
+    if (o[F_ERRNO] != 0) same = 0;
+    else if (next_row < rows && dir_index[next_row] >= 0 && (size_t)dir_index[next_row] == i) {
+      next_row++;
+      same = kind == S_IFDIR && o[F_MTIME_MS] == e[E_MTIME_MS] && o[F_CTIME_MS] == e[E_CTIME_MS];
+    } else {
+      same = kind == S_IFREG && o[F_NLINK] == 1 && o[F_SIZE] <= max_file_size && o[F_SIZE] == e[E_SIZE] && near(o[F_MTIME_MS], e[E_MTIME_MS], tolerance) && near(o[F_CTIME_MS], e[E_CTIME_MS], tolerance);
+    }
+    if (same) same = o[F_INO] == e[E_INO] && o[F_DEV] == e[E_DEV];
+    if (!same) first = (int64_t)i;
+  }
+  if (first < 0 && next_row != rows) first = (int64_t)paths;
+  napi_value result;
+  if (napi_create_int64(env, first, &result) != napi_ok) return NULL;
+  return result;
+}
+
+#define P1 0x9E3779B185EBCA87ULL
+#define P2 0xC2B2AE3D27D4EB4FULL
+#define P3 0x165667B19E3779F9ULL
+#define P4 0x85EBCA77C2B2AE63ULL
+#define P5 0x27D4EB2F165667C5ULL
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static uint64_t read64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; } /* little-endian hosts (x64, arm64) */
+static uint32_t read32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t xxh_round(uint64_t acc, uint64_t input) { return rotl64(acc + input * P2, 31) * P1; }
+static uint64_t xxh_merge(uint64_t acc, uint64_t value) { return (acc ^ xxh_round(0, value)) * P1 + P4; }
+
+/* XXH64 with seed 0, as the xxHash specification defines it. */
+static uint64_t xxh64_of(const uint8_t *p, size_t length) {
+  const uint8_t *end = p + length;
+  uint64_t h;
+  if (length >= 32) {
+    uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = (uint64_t)0 - P1;
+    const uint8_t *limit = end - 32;
+    do {
+      v1 = xxh_round(v1, read64(p));
+      v2 = xxh_round(v2, read64(p + 8));
+      v3 = xxh_round(v3, read64(p + 16));
+      v4 = xxh_round(v4, read64(p + 24));
+      p += 32;
+    } while (p <= limit);
+    h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+    h = xxh_merge(h, v1);
+    h = xxh_merge(h, v2);
+    h = xxh_merge(h, v3);
+    h = xxh_merge(h, v4);
+  } else {
+    h = P5;
+  }
+  h += (uint64_t)length;
+  for (; p + 8 <= end; p += 8) h = rotl64(h ^ xxh_round(0, read64(p)), 27) * P1 + P4;
+  if (p + 4 <= end) {
+    h = rotl64(h ^ ((uint64_t)read32(p) * P1), 23) * P2 + P3;
+    p += 4;
+  }
+  for (; p < end; p++) h = rotl64(h ^ ((uint64_t)*p * P5), 11) * P1;
+  h ^= h >> 33;
+  h *= P2;
+  h ^= h >> 29;
+  h *= P3;
+  h ^= h >> 32;
+  return h;
+}
+
+static napi_value xxh64(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return fail(env, "xxh64(bytes)");
+  size_t length;
+  void *data;
+  if (!typed_arg(env, argv[0], napi_uint8_array, &data, &length)) return fail(env, "bytes: a Uint8Array");
+  napi_value result;
+  if (napi_create_bigint_uint64(env, xxh64_of((const uint8_t *)data, length), &result) != napi_ok) return NULL;
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_value fields;
@@ -344,6 +457,10 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_set_named_property(env, exports, "lstatSnapshot", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "validateAstColumns", NAPI_AUTO_LENGTH, validate_ast_columns, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "validateAstColumns", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "firstStatDifference", NAPI_AUTO_LENGTH, first_stat_difference, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "firstStatDifference", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "xxh64", NAPI_AUTO_LENGTH, xxh64, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "xxh64", fn) != napi_ok) return NULL;
   if (napi_create_uint32(env, STAT_FIELDS, &fields) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "statFields", fields) != napi_ok) return NULL;
   return exports;
