@@ -113,11 +113,14 @@ describe('strata warm from the bundle', () => {
     probeDir.remove();
   });
 
-  /** A warm of the tree; answers the report and whether it ran from the bundle. */
+  /**
+   * A warm of the tree; answers the report and whether it ran from the bundle. The restart lane is
+   * off: these runs are about the bundle (test/restart-lane.test.ts runs the lane through the CLI).
+   */
   const warm = (env: Record<string, string> = {}, args: string[] = []) => {
     const result = spawnSync(process.execPath, ['-r', probe, CLI, 'warm', tree.root, '--json', '--quiet', ...args], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, ...env },
+      env: { PATH: process.env.PATH, STRATA_RESTART: 'off', ...env },
       timeout: 60_000,
     });
     expect(result.status).toBe(0);

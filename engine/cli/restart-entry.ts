@@ -6,7 +6,7 @@
  * `STRATA_LOG` level that logs more than warnings; the lane itself then decides (engine/restart/).
  * `STRATA_RESTART=off` turns it off.
  */
-import { answerRestart, type RestartAnswer } from '../restart/restart-lane.js';
+import { answerRestart, type RestartAnswer } from '../warming/restart-lane.js';
 import { optionsFromCommon } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
 import { log, printJson } from './output.js';

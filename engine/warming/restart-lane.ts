@@ -1,6 +1,6 @@
 /**
  * The restart lane: a whole-tree warm of an unchanged tree, in a fresh process, answered from the
- * restart receipt (receipt-file.ts) without the engine: no index decoded, no walk, no pool, no
+ * restart receipt (engine/restart/receipt-file.ts) without the engine: no index decoded, no walk, no pool, no
  * TypeScript. `strata warm` tries it first (engine/cli/restart-entry.ts, its own small bundle); where
  * it does not answer, the warm runs as always, and that warm writes the receipt again.
  *
@@ -12,7 +12,7 @@
  *   never vouched for), under this TypeScript's key prefix, with every record's last access within
  *   the access resolution (past it, the full path re-stamps the records and saves the index);
  * - the same walk key, computed afresh (the root's realpath, the pruning options, the ignore rules
- *   from outside the root), and every path's stamp as expected (receipt-check.ts).
+ *   from outside the root), and every path's stamp as expected (engine/restart/receipt-check.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,9 +25,9 @@ import { saveLastRun } from '../store/last-run-file.js';
 import { INDEX_SUFFIX, INDEXES_DIR, lastRunFileFor, restartReceiptFileFor, stampUsed } from '../store/layout.js';
 import { indexIdFor } from '../store/index-id.js';
 import { ACCESS_RESOLUTION_MS, verifiedIndexChecksum } from '../store/root-index-format.js';
-import { unchangedTreeReport, type WarmReport } from '../warming/warm-report.js';
-import { checkReceipt } from './receipt-check.js';
-import { readReceipt } from './receipt-file.js';
+import { checkReceipt } from '../restart/receipt-check.js';
+import { readReceipt } from '../restart/receipt-file.js';
+import { unchangedTreeReport, type WarmReport } from './warm-report.js';
 
 export interface RestartRequest {
   /** The options a `createEngine` for this warm would be given. */
