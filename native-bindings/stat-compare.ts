@@ -11,7 +11,7 @@
  * - a file: a regular file with one link, within `maxFileSize`, whose size equals its record's and
  *   whose mtime and ctime are within `tolerance` ms of it (the index's rule for plain stats).
  */
-import { STAT_CTIME_MS, STAT_DEV, STAT_ERRNO, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME_MS, STAT_NLINK, STAT_SIZE } from './stat-batch.js';
+import { lstatSnapshotSpec, STAT_CTIME_MS, STAT_DEV, STAT_ERRNO, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME_MS, STAT_NLINK, STAT_SIZE } from './stat-batch.js';
 import { strataAddon } from './strata-addon.js';
 
 /** Expected numbers per path: size (0 for a directory), mtimeMs, ctimeMs, ino, dev, as plain `fs.Stats` gives them. */
@@ -35,6 +35,17 @@ const addon = strataAddon.addon?.statFields === STAT_FIELDS ? strataAddon.addon 
 export function firstStatDifference(stats: Float64Array, dirIndex: Int32Array, expected: Float64Array, maxFileSize: number, tolerance: number): number {
   if (addon === undefined) return firstStatDifferenceJs(stats, dirIndex, expected, maxFileSize, tolerance);
   return addon.firstStatDifference(stats, dirIndex, expected, maxFileSize, tolerance);
+}
+
+/**
+ * {@link firstStatDifference} of the snapshot's paths stat'ed now (`lstatSnapshotSpec`'s rows under
+ * `rootReal`): with the addon, in one pass, each thread stopping at its first difference and no stats
+ * array at all. Throws a TypeError when `spec` does not hold `rows` rows of `expected`'s paths.
+ */
+export function firstSnapshotDifference(rootReal: string, spec: Uint8Array, rows: number, expected: Float64Array, maxFileSize: number, tolerance: number): number {
+  if (addon !== undefined) return addon.checkSnapshot(Buffer.from(rootReal, 'utf8'), spec, rows, expected, maxFileSize, tolerance);
+  const { stats, dirIndex } = lstatSnapshotSpec(rootReal, spec, rows);
+  return firstStatDifferenceJs(stats, dirIndex, expected, maxFileSize, tolerance);
 }
 
 export function firstStatDifferenceJs(stats: Float64Array, dirIndex: Int32Array, expected: Float64Array, maxFileSize: number, tolerance: number): number {

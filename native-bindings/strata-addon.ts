@@ -15,7 +15,9 @@ export interface StrataAddon {
   lstatSnapshot(root: Uint8Array, spec: Uint8Array, rows: number): [Float64Array, Int32Array];
   validateAstColumns(bytes: Uint8Array, nodeCount: number, textLength: number, posOffset: number, endOffset: number, subtreeEndOffset: number): number;
   firstStatDifference(stats: Float64Array, dirIndex: Int32Array, expected: Float64Array, maxFileSize: number, tolerance: number): number;
+  checkSnapshot(root: Uint8Array, spec: Uint8Array, rows: number, expected: Float64Array, maxFileSize: number, tolerance: number): number;
   xxh64(bytes: Uint8Array): bigint;
+  xxh64File(path: Uint8Array, from: number): bigint | null;
   /** Numbers per path of the stat functions (stat-batch.ts checks it against its own layout). */
   readonly statFields: number;
 }
@@ -44,7 +46,7 @@ function loadAddon(): LoadedAddon {
   } catch (error) {
     return { addon: undefined, reason: describeLoadFailure(file, error) };
   }
-  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns, addon.firstStatDifference, addon.xxh64];
+  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns, addon.firstStatDifference, addon.checkSnapshot, addon.xxh64, addon.xxh64File];
   if (functions.some((fn) => typeof fn !== 'function')) return { addon: undefined, reason: `${file} is of another build` };
   return { addon, reason: undefined };
 }

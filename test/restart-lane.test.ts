@@ -20,9 +20,10 @@ import { RESTART_BUNDLE_FILE, BUNDLE_FILE } from '../engine/cli/bundle-build.js'
 import { loadLastRun } from '../engine/store/last-run-file.js';
 import { ACCESS_RESOLUTION_MS } from '../engine/store/root-index-format.js';
 import type { WarmReport } from '../engine/warming/warm-report.js';
-import { xxh64Js } from '../native-bindings/hash.js';
+import { forcedJsFallback } from '../native-bindings/backend.js';
+import { xxh64File, xxh64Js } from '../native-bindings/hash.js';
 import { lstatSnapshotSpec, STAT_CTIME_MS, STAT_DEV, STAT_ERRNO, STAT_FIELDS, STAT_INO, STAT_MODE, STAT_MTIME_MS, STAT_NLINK, STAT_SIZE } from '../native-bindings/stat-batch.js';
-import { firstStatDifference, firstStatDifferenceJs } from '../native-bindings/stat-compare.js';
+import { firstSnapshotDifference, firstStatDifference, firstStatDifferenceJs } from '../native-bindings/stat-compare.js';
 import { strataAddon } from '../native-bindings/strata-addon.js';
 import { OpenEngines } from './helpers/engines.js';
 import { sleep } from './helpers/sleep.js';
@@ -336,12 +337,13 @@ describe('the receipt file and the comparison', () => {
   });
 
   it('compares the same in C and in JS, over thousands of single-field changes of a real tree’s stats', async () => {
-    if (strataAddon.addon === undefined) throw new Error(`the addon is not live: ${strataAddon.reason}`);
     await filledCache();
     const receipt = theReceipt();
     const setup = prepareWalk(root, { includeNodeModules: false, excludeDirs: [cacheDir] });
     expect(checkReceipt(receipt, setup, receipt.maxFileSize)).toMatchObject({ unchanged: true, files: 10 });
     const { stats, dirIndex } = lstatSnapshotSpec(setup.rootReal, receipt.spec, receipt.rows);
+    // Under STRATA_NATIVE=js both sides are the JS rules (the lane's other tests then run them end to end).
+    expect(strataAddon.addon === undefined).toBe(forcedJsFallback());
     const compare = (values: Float64Array, index: Int32Array = dirIndex, maxFileSize = receipt.maxFileSize) => {
       const js = firstStatDifferenceJs(values, index, receipt.expected, maxFileSize, STAT_TIME_TOLERANCE_MS);
       expect(firstStatDifference(values, index, receipt.expected, maxFileSize, STAT_TIME_TOLERANCE_MS)).toBe(js);
@@ -368,11 +370,28 @@ describe('the receipt file and the comparison', () => {
     expect(compare(stats, dirIndex.subarray(0, dirIndex.length - 1))).toBe(dirIndex[dirIndex.length - 1]); // a directory taken for a file
     expect(compare(stats, Int32Array.of(...dirIndex, receipt.paths + 5))).toBe(receipt.paths); // a row past the paths
     expect(compare(stats, dirIndex, 10)).not.toBe(-1); // every file over maxFileSize
+    // The fused native pass (stat and compare, per thread) against the JS batch + loop, over changed expectations.
+    const fused = (expected: Float64Array, maxFileSize = receipt.maxFileSize) => {
+      const js = firstStatDifferenceJs(lstatSnapshotSpec(setup.rootReal, receipt.spec, receipt.rows).stats, dirIndex, expected, maxFileSize, STAT_TIME_TOLERANCE_MS);
+      expect(firstSnapshotDifference(setup.rootReal, receipt.spec, receipt.rows, expected, maxFileSize, STAT_TIME_TOLERANCE_MS)).toBe(js);
+      return js;
+    };
+    expect(fused(receipt.expected)).toBe(-1);
+    let found = 0;
+    for (let round = 0; round < 300; round++) {
+      const expected = receipt.expected.slice();
+      const at = Math.floor(random() * expected.length);
+      expected[at] = (expected[at] as number) + [1, -1, STAT_TIME_TOLERANCE_MS / 2, 1e6][Math.floor(random() * 4)]!;
+      if (fused(expected) !== -1) found++;
+    }
+    expect(found).toBeGreaterThan(150);
+    expect(fused(receipt.expected, 10)).not.toBe(-1);
+    expect(() => firstSnapshotDifference(setup.rootReal, receipt.spec, receipt.rows, receipt.expected.subarray(5), receipt.maxFileSize, STAT_TIME_TOLERANCE_MS)).toThrow(/not of the same paths|not EXPECTED_FIELDS numbers per path/);
   });
 
   it('hashes in Strata’s addon as @node-rs/xxhash and the JS port do, at every length around the stripe and tail steps', () => {
-    const own = strataAddon.addon?.xxh64;
-    if (own === undefined) throw new Error(`the addon is not live: ${strataAddon.reason}`);
+    expect(strataAddon.addon === undefined).toBe(forcedJsFallback());
+    const own = strataAddon.addon?.xxh64 ?? xxh64Js; // under STRATA_NATIVE=js: the port against @node-rs/xxhash
     let seed = 11;
     for (let length = 0; length < 300; length++) {
       const bytes = Uint8Array.from({ length }, () => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
@@ -382,5 +401,13 @@ describe('the receipt file and the comparison', () => {
     const big = new Uint8Array(new SharedArrayBuffer(1 << 20), 3, (1 << 20) - 3); // a slab's view, hashed in place
     for (let i = 0; i < big.length; i++) big[i] = i * 31;
     expect(own(big)).toBe(rsXxh64(big));
+    // A file's bytes from an offset, read in 64 KiB chunks: lengths around the chunk and the stripe.
+    const file = path.join(base, 'hashed.bin');
+    for (const length of [0, 5, 31, 32, 65_535, 65_536, 65_537, 131_072 + 45, 1 << 20]) {
+      const bytes = big.slice(0, length);
+      fs.writeFileSync(file, bytes);
+      for (const from of [0, 12]) expect(xxh64File(file, from)).toBe(xxh64Js(bytes.subarray(Math.min(from, length))));
+    }
+    expect(xxh64File(path.join(base, 'absent.bin'), 0)).toBeNull();
   });
 });

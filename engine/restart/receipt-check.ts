@@ -1,7 +1,7 @@
 /**
- * The restart receipt's check: one batch lstat of every path it names (native-bindings/stat-batch.ts)
- * and one comparison pass over numbers (native-bindings/stat-compare.ts), no strings, no index, no
- * records. It answers only when every path shows the stamp the receipt expects, by the same rules as
+ * The restart receipt's check: every path it names lstat'ed and compared in one native pass over a
+ * few threads (native-bindings/stat-compare.ts; in JS, a batch lstat then one loop), no strings, no
+ * index, no records. It answers only when every path shows the stamp the receipt expects, by the same rules as
  * the unchanged-tree check (discovery/unchanged-tree.ts) and the index's own test
  * (`persistence.unchanged`):
  * - each directory: a directory whose mtime, ctime, inode and device equal the stored stamp exactly;
@@ -14,8 +14,7 @@
 import { STAT_TIME_TOLERANCE_MS } from '../content/fingerprint.js';
 import { readIgnoreFile } from '../discovery/ignore-rules.js';
 import type { WalkSetup } from '../discovery/walk-setup.js';
-import { lstatSnapshotSpec } from '../../native-bindings/stat-batch.js';
-import { firstStatDifference } from '../../native-bindings/stat-compare.js';
+import { firstSnapshotDifference } from '../../native-bindings/stat-compare.js';
 import type { RestartReceipt } from './receipt-file.js';
 
 export type ReceiptVerdict =
@@ -33,8 +32,7 @@ export function checkReceipt(receipt: RestartReceipt, setup: Pick<WalkSetup, 'ro
   if (receipt.maxFileSize !== maxFileSize) return changed('another maxFileSize');
   let difference: number;
   try {
-    const { stats, dirIndex } = lstatSnapshotSpec(setup.rootReal, receipt.spec, receipt.rows);
-    difference = firstStatDifference(stats, dirIndex, receipt.expected, maxFileSize, STAT_TIME_TOLERANCE_MS);
+    difference = firstSnapshotDifference(setup.rootReal, receipt.spec, receipt.rows, receipt.expected, maxFileSize, STAT_TIME_TOLERANCE_MS);
   } catch {
     return changed('the receipt does not hold its rows and paths');
   }

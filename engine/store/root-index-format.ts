@@ -47,7 +47,6 @@
  * (columnar-root-index.ts). Typed columns are in the platform's byte order, little-endian on every
  * supported platform.
  */
-import { xxh64 } from '../../native-bindings/hash.js';
 import type { PackLocation } from './packs.js';
 
 /**
@@ -160,13 +159,12 @@ export function headerChecksum(bytes: Uint8Array): bigint {
 }
 
 /**
- * The checksum of a complete index of this version whose checksum matches its bytes (no decoding:
- * the restart lane asks only whether the index is still the one a receipt describes); null otherwise.
+ * The checksum an index header of this version stores, or null for a header of another version or
+ * none; the caller compares it with the XXH64 of the bytes from {@link CHECKSUMMED_FROM} on (the
+ * restart lane hashes them from the file).
  */
-export function verifiedIndexChecksum(bytes: Uint8Array): bigint | null {
-  if (indexVersionOf(bytes) !== INDEX_FORMAT_VERSION) return null;
-  const stored = headerChecksum(bytes);
-  return xxh64(bytes.subarray(CHECKSUMMED_FROM)) === stored ? stored : null;
+export function storedIndexChecksum(header: Uint8Array): bigint | null {
+  return indexVersionOf(header) === INDEX_FORMAT_VERSION ? headerChecksum(header) : null;
 }
 
 /** The decoded columns of an index, shared by its not-yet-built records. */

@@ -28,13 +28,19 @@
  * expected, the index of the first path that is not, or the path count when dirIndex does not fit.
  * native-bindings/stat-compare.ts holds the rules and the JS version they are tested against.
  *
+ * checkSnapshot(root, spec, rows, expected, maxFileSize, tolerance): lstatSnapshot and
+ * firstStatDifference in one pass, each thread stopping at its first difference (no stats array).
+ *
  * xxh64(bytes): XXH64 (seed 0) of a Uint8Array, as a BigInt (native-bindings/hash.ts: the same
  * numbers as @node-rs/xxhash and the JS port, checked when it loads; one addon loaded instead of two).
+ * xxh64File(path, from): the same of a file's bytes from an offset, read through one 64 KiB buffer;
+ * null when it cannot be read.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,6 +50,8 @@
 #include <unistd.h>
 
 enum { F_ERRNO, F_MODE, F_SIZE, F_MTIME_MS, F_CTIME_MS, F_INO, F_DEV, F_NLINK, STAT_FIELDS };
+/* What the restart receipt expects of each path (native-bindings/stat-compare.ts). */
+enum { E_SIZE, E_MTIME_MS, E_CTIME_MS, E_INO, E_DEV, EXPECTED_FIELDS };
 
 /* Below this many paths per thread a thread costs more than it saves. */
 #define PATHS_PER_THREAD 1024
@@ -173,15 +181,35 @@ typedef struct {
   const int32_t *dir_index;
   uint32_t from;
   uint32_t to;
+  /* lstatSnapshot: each path's fields are stored here ... */
   double *out;
+  /* ... checkSnapshot: or compared with these (EXPECTED_FIELDS per path), the first difference kept. */
+  const double *expected;
+  double max_file_size;
+  double tolerance;
+  int64_t first;
 } snapshot_job;
 
+static int as_expected(const double *o, const double *e, int is_directory, double max_file_size, double tolerance);
+
+/* One path's stat, stored or compared; answers 0 once a compared path differs (the job stops). */
+static int take(snapshot_job *job, const double *o, size_t index, int is_directory) {
+  if (job->expected == NULL) {
+    memcpy(job->out + index * STAT_FIELDS, o, sizeof(double) * STAT_FIELDS);
+    return 1;
+  }
+  if (as_expected(o, job->expected + index * EXPECTED_FIELDS, is_directory, job->max_file_size, job->tolerance)) return 1;
+  job->first = (int64_t)index;
+  return 0;
+}
+
 static void *stat_rows(void *arg) {
-  const snapshot_job *job = (const snapshot_job *)arg;
+  snapshot_job *job = (snapshot_job *)arg;
   char path[PATH_MAX + 1];
+  double o[STAT_FIELDS];
   for (uint32_t r = job->from; r < job->to; r++) {
     const snapshot_row *row = &job->rows[r];
-    double *o = job->out + (size_t)job->dir_index[r] * STAT_FIELDS;
+    size_t index = (size_t)job->dir_index[r];
     size_t dir_length = job->root_length + (row->rel_length > 0 ? 1 + row->rel_length : 0);
     int fits = dir_length <= PATH_MAX;
     if (fits) {
@@ -195,7 +223,7 @@ static void *stat_rows(void *arg) {
     } else {
       stat_failed(o, ENAMETOOLONG);
     }
-    o += STAT_FIELDS;
+    if (!take(job, o, index++, 1)) return NULL;
     for (const char *item = row->items; *item != '\0';) {
       const char *end = item;
       while (*end != '\0' && *end != '/') end++;
@@ -209,12 +237,67 @@ static void *stat_rows(void *arg) {
         } else {
           stat_failed(o, ENAMETOOLONG);
         }
-        o += STAT_FIELDS;
+        if (!take(job, o, index++, 0)) return NULL;
       }
       item = *end == '/' ? end + 1 : end;
     }
   }
   return NULL;
+}
+
+/* The rows of a snapshot spec, and where each row's paths start; NULL (with a thrown error) when malformed. */
+static snapshot_row *parse_spec(napi_env env, const char *at, size_t length, uint32_t rows, int32_t *dir_index, size_t *total_out) {
+  if (length == 0 || at[length - 1] != '\0') return (fail(env, "spec: not NUL-terminated"), NULL);
+  snapshot_row *parsed = malloc(sizeof(snapshot_row) * (rows > 0 ? rows : 1));
+  if (parsed == NULL) return (fail(env, "out of memory"), NULL);
+  const char *end = at + length;
+  size_t total = 0;
+  const char *problem = NULL;
+  for (uint32_t r = 0; r < rows && problem == NULL; r++) {
+    if (at >= end) {
+      problem = "spec: fewer than `rows` rows";
+      break;
+    }
+    parsed[r].rel = at;
+    parsed[r].rel_length = strlen(at);
+    at += parsed[r].rel_length + 1;
+    if (at >= end) {
+      problem = "spec: a row without items";
+      break;
+    }
+    parsed[r].items = at;
+    size_t files = 0;
+    for (const char *item = at; *item != '\0'; item++) {
+      if ((item == at || item[-1] == '/') && *item == 'f') files++;
+    }
+    at += strlen(at) + 1;
+    if (total + 1 + files > INT32_MAX) problem = "spec: too many paths";
+    dir_index[r] = (int32_t)total;
+    total += 1 + files;
+  }
+  if (problem == NULL && at != end) problem = "spec: not `rows` rows";
+  if (problem != NULL) {
+    free(parsed);
+    return (fail(env, problem), NULL);
+  }
+  *total_out = total;
+  return parsed;
+}
+
+/* Runs the jobs over the rows, split so that each thread gets about as many paths. */
+static void run_rows(snapshot_job *template, const snapshot_row *parsed, const int32_t *dir_index, uint32_t rows, size_t total, snapshot_job *jobs) {
+  uint32_t threads = threads_for((uint32_t)total);
+  uint32_t row = 0;
+  for (uint32_t t = 0; t < threads; t++) {
+    size_t target = total * (t + 1) / threads;
+    jobs[t] = *template;
+    jobs[t].rows = parsed;
+    jobs[t].dir_index = dir_index;
+    jobs[t].from = row;
+    while (row < rows && (t == threads - 1 || (size_t)dir_index[row] < target)) row++;
+    jobs[t].to = row;
+  }
+  run_jobs(stat_rows, jobs, sizeof(snapshot_job), threads);
 }
 
 static napi_value lstat_snapshot(napi_env env, napi_callback_info info) {
@@ -227,69 +310,24 @@ static napi_value lstat_snapshot(napi_env env, napi_callback_info info) {
   if (!typed_arg(env, argv[0], napi_uint8_array, &root, &root_length)) return fail(env, "root: a Uint8Array");
   if (!typed_arg(env, argv[1], napi_uint8_array, &data, &length)) return fail(env, "spec: a Uint8Array");
   if (napi_get_value_uint32(env, argv[2], &rows) != napi_ok) return fail(env, "rows: a uint32");
-  if (length == 0 || ((const char *)data)[length - 1] != '\0') return fail(env, "spec: not NUL-terminated");
   if (memchr(root, '\0', root_length) != NULL) return fail(env, "root: contains NUL");
-
-  snapshot_row *parsed = malloc(sizeof(snapshot_row) * (rows > 0 ? rows : 1));
-  if (parsed == NULL) return fail(env, "out of memory");
   /* Rows, and where each one's stats start: its directory, then its files. */
   napi_value index_buffer;
   void *index_data;
-  if (napi_create_arraybuffer(env, sizeof(int32_t) * (rows > 0 ? rows : 1), &index_data, &index_buffer) != napi_ok) {
-    free(parsed);
-    return NULL;
-  }
+  if (napi_create_arraybuffer(env, sizeof(int32_t) * (rows > 0 ? rows : 1), &index_data, &index_buffer) != napi_ok) return NULL;
   int32_t *dir_index = (int32_t *)index_data;
-  const char *at = (const char *)data;
-  const char *end = at + length;
-  size_t total = 0;
-  for (uint32_t r = 0; r < rows; r++) {
-    if (at >= end) {
-      free(parsed);
-      return fail(env, "spec: fewer than `rows` rows");
-    }
-    parsed[r].rel = at;
-    parsed[r].rel_length = strlen(at);
-    at += parsed[r].rel_length + 1;
-    if (at >= end) {
-      free(parsed);
-      return fail(env, "spec: a row without items");
-    }
-    parsed[r].items = at;
-    size_t files = 0;
-    for (const char *item = at; *item != '\0'; item++) {
-      if ((item == at || item[-1] == '/') && *item == 'f') files++;
-    }
-    at += strlen(at) + 1;
-    if (total + 1 + files > INT32_MAX) {
-      free(parsed);
-      return fail(env, "spec: too many paths");
-    }
-    dir_index[r] = (int32_t)total;
-    total += 1 + files;
-  }
-  if (at != end) {
-    free(parsed);
-    return fail(env, "spec: not `rows` rows");
-  }
-
+  size_t total;
+  snapshot_row *parsed = parse_spec(env, (const char *)data, length, rows, dir_index, &total);
+  if (parsed == NULL) return NULL;
   napi_value stats_buffer;
   void *out;
   if (napi_create_arraybuffer(env, sizeof(double) * STAT_FIELDS * (total > 0 ? total : 1), &out, &stats_buffer) != napi_ok) {
     free(parsed);
     return NULL;
   }
-  uint32_t threads = threads_for((uint32_t)total);
+  snapshot_job template = {(const char *)root, root_length, NULL, NULL, 0, 0, (double *)out, NULL, 0, 0, -1};
   snapshot_job jobs[MAX_THREADS];
-  /* Rows split so that each thread gets about as many paths. */
-  uint32_t row = 0;
-  for (uint32_t t = 0; t < threads; t++) {
-    size_t target = total * (t + 1) / threads;
-    jobs[t] = (snapshot_job){(const char *)root, root_length, parsed, dir_index, row, row, (double *)out};
-    while (row < rows && (t == threads - 1 || (size_t)dir_index[row] < target)) row++;
-    jobs[t].to = row;
-  }
-  run_jobs(stat_rows, jobs, sizeof(snapshot_job), threads);
+  run_rows(&template, parsed, dir_index, rows, total, jobs);
   free(parsed);
 
   napi_value stats, index, result;
@@ -344,9 +382,17 @@ static napi_value validate_ast_columns(napi_env env, napi_callback_info info) {
   return result;
 }
 
-enum { E_SIZE, E_MTIME_MS, E_CTIME_MS, E_INO, E_DEV, EXPECTED_FIELDS };
 
 static int near(double a, double b, double tolerance) { return a - b < tolerance && b - a < tolerance; }
+
+/* The receipt's rule for one path (native-bindings/stat-compare.ts holds it in JS, and the tests compare the two). */
+static int as_expected(const double *o, const double *e, int is_directory, double max_file_size, double tolerance) {
+  if (o[F_ERRNO] != 0) return 0;
+  uint32_t kind = (uint32_t)(int64_t)o[F_MODE] & S_IFMT;
+  int same = is_directory ? kind == S_IFDIR && o[F_MTIME_MS] == e[E_MTIME_MS] && o[F_CTIME_MS] == e[E_CTIME_MS]
+                          : kind == S_IFREG && o[F_NLINK] == 1 && o[F_SIZE] <= max_file_size && o[F_SIZE] == e[E_SIZE] && near(o[F_MTIME_MS], e[E_MTIME_MS], tolerance) && near(o[F_CTIME_MS], e[E_CTIME_MS], tolerance);
+  return same && o[F_INO] == e[E_INO] && o[F_DEV] == e[E_DEV];
+}
 
 static napi_value first_stat_difference(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -367,21 +413,52 @@ static napi_value first_stat_difference(napi_env env, napi_callback_info info) {
   int64_t first = -1;
   size_t next_row = 0;
   for (size_t i = 0; i < paths && first < 0; i++) {
-    const double *o = stats + i * STAT_FIELDS;
-    const double *e = expected + i * EXPECTED_FIELDS;
-    uint32_t kind = (uint32_t)(int64_t)o[F_MODE] & S_IFMT;
-    int same;
-    if (o[F_ERRNO] != 0) same = 0;
-    else if (next_row < rows && dir_index[next_row] >= 0 && (size_t)dir_index[next_row] == i) {
-      next_row++;
-      same = kind == S_IFDIR && o[F_MTIME_MS] == e[E_MTIME_MS] && o[F_CTIME_MS] == e[E_CTIME_MS];
-    } else {
-      same = kind == S_IFREG && o[F_NLINK] == 1 && o[F_SIZE] <= max_file_size && o[F_SIZE] == e[E_SIZE] && near(o[F_MTIME_MS], e[E_MTIME_MS], tolerance) && near(o[F_CTIME_MS], e[E_CTIME_MS], tolerance);
-    }
-    if (same) same = o[F_INO] == e[E_INO] && o[F_DEV] == e[E_DEV];
-    if (!same) first = (int64_t)i;
+    int is_directory = next_row < rows && dir_index[next_row] >= 0 && (size_t)dir_index[next_row] == i;
+    if (is_directory) next_row++;
+    if (!as_expected(stats + i * STAT_FIELDS, expected + i * EXPECTED_FIELDS, is_directory, max_file_size, tolerance)) first = (int64_t)i;
   }
   if (first < 0 && next_row != rows) first = (int64_t)paths;
+  napi_value result;
+  if (napi_create_int64(env, first, &result) != napi_ok) return NULL;
+  return result;
+}
+
+/* lstatSnapshot and firstStatDifference in one pass, each thread stopping at its first difference: no stats array at all. */
+static napi_value check_snapshot(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) return fail(env, "checkSnapshot(root, spec, rows, expected, maxFileSize, tolerance)");
+  size_t root_length, length, expected_length;
+  void *root, *data, *expected;
+  uint32_t rows;
+  double max_file_size, tolerance;
+  if (!typed_arg(env, argv[0], napi_uint8_array, &root, &root_length)) return fail(env, "root: a Uint8Array");
+  if (!typed_arg(env, argv[1], napi_uint8_array, &data, &length)) return fail(env, "spec: a Uint8Array");
+  if (napi_get_value_uint32(env, argv[2], &rows) != napi_ok) return fail(env, "rows: a uint32");
+  if (!typed_arg(env, argv[3], napi_float64_array, &expected, &expected_length)) return fail(env, "expected: a Float64Array");
+  if (napi_get_value_double(env, argv[4], &max_file_size) != napi_ok || napi_get_value_double(env, argv[5], &tolerance) != napi_ok) return fail(env, "maxFileSize, tolerance: numbers");
+  if (memchr(root, '\0', root_length) != NULL) return fail(env, "root: contains NUL");
+  int32_t *dir_index = malloc(sizeof(int32_t) * (rows > 0 ? rows : 1));
+  if (dir_index == NULL) return fail(env, "out of memory");
+  size_t total;
+  snapshot_row *parsed = parse_spec(env, (const char *)data, length, rows, dir_index, &total);
+  if (parsed == NULL) {
+    free(dir_index);
+    return NULL;
+  }
+  if (expected_length != total * EXPECTED_FIELDS) {
+    free(parsed);
+    free(dir_index);
+    return fail(env, "expected: not EXPECTED_FIELDS numbers per path of the spec");
+  }
+  snapshot_job template = {(const char *)root, root_length, NULL, NULL, 0, 0, NULL, (const double *)expected, max_file_size, tolerance, -1};
+  snapshot_job jobs[MAX_THREADS];
+  run_rows(&template, parsed, dir_index, rows, total, jobs);
+  uint32_t threads = threads_for((uint32_t)total);
+  int64_t first = -1;
+  for (uint32_t t = 0; t < threads && first < 0; t++) first = jobs[t].first; /* ranges in order: the first thread with one has the first */
+  free(parsed);
+  free(dir_index);
   napi_value result;
   if (napi_create_int64(env, first, &result) != napi_ok) return NULL;
   return result;
@@ -399,29 +476,36 @@ static uint32_t read32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return 
 static uint64_t xxh_round(uint64_t acc, uint64_t input) { return rotl64(acc + input * P2, 31) * P1; }
 static uint64_t xxh_merge(uint64_t acc, uint64_t value) { return (acc ^ xxh_round(0, value)) * P1 + P4; }
 
-/* XXH64 with seed 0, as the xxHash specification defines it. */
-static uint64_t xxh64_of(const uint8_t *p, size_t length) {
-  const uint8_t *end = p + length;
+/* XXH64 with seed 0, as the xxHash specification defines it: four lanes over 32-byte stripes, then the tail. */
+typedef struct {
+  uint64_t v1, v2, v3, v4;
+} xxh_lanes;
+
+static xxh_lanes xxh_start(void) { return (xxh_lanes){P1 + P2, P2, 0, (uint64_t)0 - P1}; }
+
+static void xxh_stripes(xxh_lanes *lanes, const uint8_t *p, size_t length) {
+  for (size_t at = 0; at + 32 <= length; at += 32) {
+    lanes->v1 = xxh_round(lanes->v1, read64(p + at));
+    lanes->v2 = xxh_round(lanes->v2, read64(p + at + 8));
+    lanes->v3 = xxh_round(lanes->v3, read64(p + at + 16));
+    lanes->v4 = xxh_round(lanes->v4, read64(p + at + 24));
+  }
+}
+
+/* The hash of `total` bytes whose stripes went through `lanes`, and whose last `tail_length` (< 32) are at `tail`. */
+static uint64_t xxh_finish(const xxh_lanes *lanes, uint64_t total, const uint8_t *tail, size_t tail_length) {
   uint64_t h;
-  if (length >= 32) {
-    uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = (uint64_t)0 - P1;
-    const uint8_t *limit = end - 32;
-    do {
-      v1 = xxh_round(v1, read64(p));
-      v2 = xxh_round(v2, read64(p + 8));
-      v3 = xxh_round(v3, read64(p + 16));
-      v4 = xxh_round(v4, read64(p + 24));
-      p += 32;
-    } while (p <= limit);
-    h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-    h = xxh_merge(h, v1);
-    h = xxh_merge(h, v2);
-    h = xxh_merge(h, v3);
-    h = xxh_merge(h, v4);
+  if (total >= 32) {
+    h = rotl64(lanes->v1, 1) + rotl64(lanes->v2, 7) + rotl64(lanes->v3, 12) + rotl64(lanes->v4, 18);
+    h = xxh_merge(h, lanes->v1);
+    h = xxh_merge(h, lanes->v2);
+    h = xxh_merge(h, lanes->v3);
+    h = xxh_merge(h, lanes->v4);
   } else {
     h = P5;
   }
-  h += (uint64_t)length;
+  h += total;
+  const uint8_t *p = tail, *end = tail + tail_length;
   for (; p + 8 <= end; p += 8) h = rotl64(h ^ xxh_round(0, read64(p)), 27) * P1 + P4;
   if (p + 4 <= end) {
     h = rotl64(h ^ ((uint64_t)read32(p) * P1), 23) * P2 + P3;
@@ -434,6 +518,72 @@ static uint64_t xxh64_of(const uint8_t *p, size_t length) {
   h *= P3;
   h ^= h >> 32;
   return h;
+}
+
+static uint64_t xxh64_of(const uint8_t *p, size_t length) {
+  xxh_lanes lanes = xxh_start();
+  size_t stripes = length / 32 * 32;
+  xxh_stripes(&lanes, p, stripes);
+  return xxh_finish(&lanes, length, p + stripes, length - stripes);
+}
+
+/* XXH64 with seed 0 of a file's bytes from `from` to its end, read through one reused buffer (no
+   buffer the size of the file to fault in: on a VM each first touch of a page costs microseconds).
+   -1 in *length when the file cannot be read. */
+#define FILE_CHUNK (64 * 1024) /* a multiple of the 32-byte stripe */
+static uint64_t xxh64_file(const char *file, uint64_t from, int64_t *length) {
+  *length = -1;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  uint8_t *chunk = malloc(FILE_CHUNK);
+  if (chunk == NULL) {
+    close(fd);
+    return 0;
+  }
+  xxh_lanes lanes = xxh_start();
+  uint64_t total = 0;
+  size_t held = 0; /* bytes at the start of chunk not hashed yet (fewer than a stripe between reads) */
+  int failed = 0;
+  for (;;) {
+    ssize_t got = pread(fd, chunk + held, FILE_CHUNK - held, (off_t)(from + total));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      failed = 1;
+      break;
+    }
+    if (got == 0) break;
+    total += (uint64_t)got;
+    held += (size_t)got;
+    size_t stripes = held / 32 * 32;
+    xxh_stripes(&lanes, chunk, stripes);
+    memmove(chunk, chunk + stripes, held - stripes);
+    held -= stripes;
+  }
+  close(fd);
+  uint64_t h = failed ? 0 : xxh_finish(&lanes, total, chunk, held);
+  free(chunk);
+  if (!failed) *length = (int64_t)total;
+  return h;
+}
+
+static napi_value xxh64_file_call(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2) return fail(env, "xxh64File(path, from)");
+  size_t length;
+  void *data;
+  int64_t from;
+  if (!typed_arg(env, argv[0], napi_uint8_array, &data, &length) || length == 0 || ((const char *)data)[length - 1] != '\0' || memchr(data, '\0', length - 1) != NULL) return fail(env, "path: a NUL-terminated Uint8Array");
+  if (napi_get_value_int64(env, argv[1], &from) != napi_ok || from < 0) return fail(env, "from: an offset");
+  int64_t read;
+  uint64_t hash = xxh64_file((const char *)data, (uint64_t)from, &read);
+  napi_value result;
+  if (read < 0) {
+    if (napi_get_null(env, &result) != napi_ok) return NULL;
+  } else if (napi_create_bigint_uint64(env, hash, &result) != napi_ok) {
+    return NULL;
+  }
+  return result;
 }
 
 static napi_value xxh64(napi_env env, napi_callback_info info) {
@@ -459,6 +609,10 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_set_named_property(env, exports, "validateAstColumns", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "firstStatDifference", NAPI_AUTO_LENGTH, first_stat_difference, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "firstStatDifference", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "checkSnapshot", NAPI_AUTO_LENGTH, check_snapshot, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "checkSnapshot", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "xxh64File", NAPI_AUTO_LENGTH, xxh64_file_call, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "xxh64File", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "xxh64", NAPI_AUTO_LENGTH, xxh64, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "xxh64", fn) != napi_ok) return NULL;
   if (napi_create_uint32(env, STAT_FIELDS, &fields) != napi_ok) return NULL;
