@@ -23,7 +23,7 @@ import { readReceipt, removeReceipt, writeReceipt } from '../restart/receipt-fil
 import { buildReceipt } from '../restart/receipt-writer.js';
 import { DiskStore } from '../store/disk-store.js';
 import type { PackLocation } from '../store/packs.js';
-import { accessIfSameStamp, accessIfSameStats, keyLocations } from '../store/columnar-root-index.js';
+import { accessIfSameStamp, accessIfSameStats, keyLocations, plainStampOf } from '../store/columnar-root-index.js';
 import { ACCESS_RESOLUTION_MS, type IndexRecord, type RootIndex } from '../store/root-index-format.js';
 
 /**
@@ -346,7 +346,7 @@ export class AstPersistence {
       }
       if (readReceipt(file)?.indexChecksum === checksum) return;
       const index = this.#index;
-      const receipt = buildReceipt({ snapshot, indexChecksum: checksum, keyPrefix: this.#store.keyPrefix, maxFileSize, indexSize: index.size, record: (path) => index.get(path) });
+      const receipt = buildReceipt({ snapshot, indexChecksum: checksum, keyPrefix: this.#store.keyPrefix, maxFileSize, indexSize: index.size, stamp: (path) => plainStampOf(index, path) });
       if (receipt === null) removeReceipt(file);
       else writeReceipt(file, receipt);
     } catch {

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { xxh64 } from '../../native-bindings/hash.js';
 import { EXPECTED_FIELDS } from '../../native-bindings/stat-compare.js';
-import { ensurePrivateDir, writeFileAtomic } from '../store/layout.js';
+import { ensurePrivateDir, FILE_MODE } from '../store/layout.js';
 
 const MAGIC = 0x54435253; // "SRCT"
 const VERSION = 1;
@@ -148,10 +148,22 @@ export function readReceipt(file: string): RestartReceipt | null {
   return decodeReceipt(bytes.byteOffset % ALIGNMENT === 0 ? bytes : new Uint8Array(bytes));
 }
 
-/** Replaces the receipt atomically (owner-only, like every cache file). */
+/**
+ * Replaces the receipt by rename (owner-only, like every cache file), not fsynced: after a power cut
+ * a receipt that did not reach the disk fails its checksum, and one that did names an index whose
+ * own write was synced before it; either way the next warm takes the full path at worst. (An fsync
+ * of file and directory is ~35 ms on this VM, on every warm that changes the index.)
+ */
 export function writeReceipt(file: string, receipt: RestartReceipt): void {
   ensurePrivateDir(path.dirname(file));
-  writeFileAtomic(file, [encodeReceipt(receipt)]);
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, encodeReceipt(receipt), { mode: FILE_MODE });
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /** Removes a receipt that no longer describes the index (best effort: a stale one is refused by its checksum anyway). */

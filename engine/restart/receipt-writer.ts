@@ -10,7 +10,7 @@
  */
 import { ITEM_DIR, ITEM_FILE, ITEM_REINCLUDED_DIR, ITEM_SEPARATOR, STAMP_FIELDS, type DirectorySnapshot } from '../discovery/directory-snapshot.js';
 import { snapshotSpec } from '../../native-bindings/stat-batch.js';
-import type { IndexRecord } from '../store/root-index-format.js';
+import type { PlainRecordStamp } from '../store/columnar-root-index.js';
 import { EXPECTED_CTIME_MS, EXPECTED_DEV, EXPECTED_FIELDS, EXPECTED_INO, EXPECTED_MTIME_MS, EXPECTED_SIZE } from '../../native-bindings/stat-compare.js';
 import type { RestartReceipt } from './receipt-file.js';
 
@@ -22,27 +22,31 @@ export interface ReceiptSource {
   readonly maxFileSize: number;
   /** Records in the index. */
   readonly indexSize: number;
-  /** The index's record of a root-relative path. */
-  record(path: string): IndexRecord | undefined;
+  /** The stamp of the index's record of a root-relative path (no record built: the index's columns). */
+  stamp(path: string): PlainRecordStamp | undefined;
 }
 
 /** The receipt of `source`, or null where an unchanged tree would not be answered from the index alone. */
 export function buildReceipt(source: ReceiptSource): RestartReceipt | null {
   const { snapshot } = source;
   if (snapshot.size === 0 || snapshot.row('') !== 0) return null;
-  const expected: number[] = [];
+  // Every row's directory and one file per record: a receipt exists only when the files are exactly the records.
+  const expected = new Float64Array((snapshot.size + source.indexSize) * EXPECTED_FIELDS);
+  let at = 0;
   const gitignores: [string, string][] = [];
-  const inodes = new Set<bigint>();
-  let dev: bigint | null = null;
+  const inodes = new Set<number>();
+  let dev: number | null = null;
   let storedDirs = 0;
   let files = 0;
   let bytes = 0;
   let oldestAccessMs = Infinity;
   for (let row = 0; row < snapshot.size; row++) {
     const s = row * STAMP_FIELDS;
-    const stamp = snapshot.stamps.subarray(s, s + STAMP_FIELDS);
-    if (!stamp.every(Number.isFinite)) return null; // a racy directory: the next walk lists it
-    expected.push(0, ...stamp); // size, then mtimeMs, ctimeMs, ino, dev: the order of EXPECTED_*
+    const stamps = snapshot.stamps;
+    for (let field = 0; field < STAMP_FIELDS; field++) if (!Number.isFinite(stamps[s + field])) return null; // a racy directory: the next walk lists it
+    // size 0, then mtimeMs, ctimeMs, ino, dev: the order of EXPECTED_* and of the snapshot's stamps
+    expected.set(stamps.subarray(s, s + STAMP_FIELDS), at + EXPECTED_MTIME_MS);
+    at += EXPECTED_FIELDS;
     const rel = snapshot.rels[row] as string;
     const gitignore = snapshot.gitignores[row];
     if (gitignore !== null && gitignore !== undefined) gitignores.push([rel, gitignore]);
@@ -56,23 +60,22 @@ export function buildReceipt(source: ReceiptSource): RestartReceipt | null {
       }
       if (code !== ITEM_FILE) return null; // a link: a walk resolves it
       const name = item.slice(1);
-      const record = source.record(rel === '' ? name : `${rel}/${name}`);
-      if (record === undefined || record.mtimeNs < 0n || record.size > source.maxFileSize || !Number.isSafeInteger(Number(record.ino))) return null;
-      if (dev === null) dev = record.dev;
-      else if (record.dev !== dev) return null;
-      if (inodes.has(record.ino)) return null;
-      inodes.add(record.ino);
-      const at = expected.length;
-      expected.length += EXPECTED_FIELDS;
-      expected[at + EXPECTED_SIZE] = record.size;
-      // As plain fs.Stats computes them from the same nanoseconds (the check allows its tolerance).
-      expected[at + EXPECTED_MTIME_MS] = Number(record.mtimeNs) / 1e6;
-      expected[at + EXPECTED_CTIME_MS] = Number(record.ctimeNs) / 1e6;
-      expected[at + EXPECTED_INO] = Number(record.ino);
-      expected[at + EXPECTED_DEV] = Number(record.dev);
-      if (record.lastAccessMs < oldestAccessMs) oldestAccessMs = record.lastAccessMs;
+      const stamp = source.stamp(rel === '' ? name : `${rel}/${name}`);
+      // No record, a racy one (NaN), one over maxFileSize (a walk skips it), an inode no double holds exactly.
+      if (stamp === undefined || Number.isNaN(stamp.mtimeMs) || stamp.size > source.maxFileSize || !Number.isSafeInteger(stamp.ino)) return null;
+      if (dev === null) dev = stamp.dev;
+      else if (stamp.dev !== dev) return null;
+      if (inodes.has(stamp.ino) || files === source.indexSize) return null;
+      inodes.add(stamp.ino);
+      expected[at + EXPECTED_SIZE] = stamp.size;
+      expected[at + EXPECTED_MTIME_MS] = stamp.mtimeMs; // as plain fs.Stats computes them (the check allows its tolerance)
+      expected[at + EXPECTED_CTIME_MS] = stamp.ctimeMs;
+      expected[at + EXPECTED_INO] = stamp.ino;
+      expected[at + EXPECTED_DEV] = stamp.dev;
+      at += EXPECTED_FIELDS;
+      if (stamp.lastAccessMs < oldestAccessMs) oldestAccessMs = stamp.lastAccessMs;
       files++;
-      bytes += record.size;
+      bytes += stamp.size;
     }
   }
   if (storedDirs + 1 !== snapshot.size || files !== source.indexSize) return null;
@@ -86,7 +89,7 @@ export function buildReceipt(source: ReceiptSource): RestartReceipt | null {
     paths: snapshot.size + files,
     bytes,
     spec: snapshotSpec(snapshot.rels, snapshot.items),
-    expected: Float64Array.from(expected),
+    expected,
     gitignores,
   };
 }

@@ -77,6 +77,26 @@ export class ColumnarRootIndex extends Map<string, IndexRecord> {
     return same ? (numbers[n + NUMBER_LAST_ACCESS] as number) : undefined;
   }
 
+  /** {@link plainStampOf} for this index: from the columns for a record not built yet (no record, no BigInt). */
+  plainStampOf(path: string): PlainRecordStamp | undefined {
+    const value = super.get(path) as IndexRecord | number | undefined;
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number') return plainStampOfRecord(value);
+    const { halves, numbers } = this.#columns;
+    const n = value * NUMBER_COLUMNS;
+    const h = value * STAMP_COLUMNS * 2;
+    const mtimeHigh = halves[h + 2 * STAMP_MTIME + 1] as number;
+    const mtimeLow = halves[h + 2 * STAMP_MTIME] as number;
+    return {
+      size: numbers[n + NUMBER_SIZE] as number,
+      mtimeMs: mtimeHigh === NEVER_MATCHES_HALF && mtimeLow === NEVER_MATCHES_HALF ? NaN : msOfHalves(mtimeHigh, mtimeLow),
+      ctimeMs: msOfHalves(halves[h + 2 * STAMP_CTIME + 1] as number, halves[h + 2 * STAMP_CTIME] as number),
+      ino: idOfHalves(halves[h + 2 * STAMP_INO + 1] as number, halves[h + 2 * STAMP_INO] as number),
+      dev: idOfHalves(halves[h + 2 * STAMP_DEV + 1] as number, halves[h + 2 * STAMP_DEV] as number),
+      lastAccessMs: numbers[n + NUMBER_LAST_ACCESS] as number,
+    };
+  }
+
   /** @internal Key → location of every record, from the columns for records not built yet. */
   keyLocations(): Map<string, PackLocation> {
     const { numbers, packOf, packs, keyStarts, keyLengths } = this.#columns;
@@ -156,12 +176,22 @@ const TWO_TO_32 = 4294967296;
 /** -1 ns as (high, low) int32 halves: the mark of a racy record (ast-persistence), never equal to a file's time. */
 const NEVER_MATCHES_HALF = -1;
 
+/** A signed nanosecond time, as int32 halves, in milliseconds. */
+function msOfHalves(high: number, low: number): number {
+  // high * 2^32 is exact; adding the low half rounds once (to within 128 ns at today's times).
+  return (high * TWO_TO_32 + (low >>> 0)) / 1e6;
+}
+
 /** Whether a signed nanosecond time, as int32 halves, equals a millisecond double to {@link STAT_TIME_TOLERANCE_MS}. */
 function timeMatches(high: number, low: number, ms: number): boolean {
   if (high === NEVER_MATCHES_HALF && low === NEVER_MATCHES_HALF) return false;
-  // high * 2^32 is exact; adding the low half rounds once (to within 128 ns at today's times).
-  const difference = (high * TWO_TO_32 + (low >>> 0)) / 1e6 - ms;
+  const difference = msOfHalves(high, low) - ms;
   return difference < STAT_TIME_TOLERANCE_MS && difference > -STAT_TIME_TOLERANCE_MS;
+}
+
+/** An unsigned 64-bit id, as int32 halves, as the nearest double (as Node rounds it in plain stats). */
+function idOfHalves(high: number, low: number): number {
+  return (high >>> 0) * TWO_TO_32 + (low >>> 0);
 }
 
 function timeMatchesNs(ns: bigint, ms: number): boolean {
@@ -172,11 +202,36 @@ function timeMatchesNs(ns: bigint, ms: number): boolean {
 
 /** Whether an unsigned 64-bit id, as int32 halves, rounds to the same double as `value` (as Node rounds it in plain stats). */
 function idMatches(high: number, low: number, value: number): boolean {
-  return (high >>> 0) * TWO_TO_32 + (low >>> 0) === value;
+  return idOfHalves(high, low) === value;
 }
 
 function sameStats(record: IndexRecord, stats: PlainStamp): boolean {
   return record.size === stats.size && timeMatchesNs(record.mtimeNs, stats.mtimeMs) && timeMatchesNs(record.ctimeNs, stats.ctimeMs) && Number(record.ino) === stats.ino && Number(record.dev) === stats.dev;
+}
+
+/**
+ * A record's stamp as a plain (number) `fs.Stats` gives it, and its last access: what the restart
+ * receipt expects of the file (engine/restart/receipt-writer.ts). `mtimeMs` is NaN for a racy record
+ * (stored as never matching).
+ */
+export interface PlainRecordStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+  readonly dev: number;
+  readonly lastAccessMs: number;
+}
+
+function plainStampOfRecord(record: IndexRecord): PlainRecordStamp {
+  return { size: record.size, mtimeMs: record.mtimeNs < 0n ? NaN : Number(record.mtimeNs) / 1e6, ctimeMs: Number(record.ctimeNs) / 1e6, ino: Number(record.ino), dev: Number(record.dev), lastAccessMs: record.lastAccessMs };
+}
+
+/** `path`'s record stamp as plain numbers (a loaded index answers from its columns, building no record); undefined when absent. */
+export function plainStampOf(index: RootIndex, path: string): PlainRecordStamp | undefined {
+  if (index instanceof ColumnarRootIndex) return index.plainStampOf(path);
+  const record = index.get(path);
+  return record === undefined ? undefined : plainStampOfRecord(record);
 }
 
 /**
