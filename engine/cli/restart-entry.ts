@@ -6,6 +6,7 @@
  * `STRATA_LOG` level that logs more than warnings; the lane itself then decides (engine/restart/).
  * `STRATA_RESTART=off` turns it off.
  */
+import type { StrataOptions } from '../config/options.js';
 import { answerRestart, type RestartAnswer } from '../warming/restart-lane.js';
 import { optionsFromCommon } from './common.js';
 import { EXIT_OK } from './exit-codes.js';
@@ -14,27 +15,32 @@ import { parseWarmArgv, type WarmFlags } from './warm-argv.js';
 import { summarize } from './warm-summary.js';
 
 /** Flags that leave a warm of an unchanged tree as it is (with their parsed values). */
-const LANE_FLAGS: ReadonlySet<keyof WarmFlags | 'verbose'> = new Set(['root', 'cacheDir', 'profile', 'workers', 'json', 'quiet', 'persist', 'predictive']);
+const LANE_FLAGS: ReadonlySet<string> = new Set(['root', 'cacheDir', 'profile', 'workers', 'json', 'quiet', 'persist', 'predictive']);
 
 /** The lane's answer for this command line, printed; null when the full CLI must run it. */
 export function runRestartLane(argv: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env): number | null {
-  const answer = restartAnswerFor(argv, startedAt, env);
-  if (answer === null || answer.report === null) return null;
-  const report = answer.report;
-  const flags = (parseWarmArgv(argv) as { flags: WarmFlags }).flags;
-  if (flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
-  else if (!flags.quiet) log(summarize(report));
+  const asked = laneRequest(argv, env);
+  const report = asked === null ? null : answerRestart({ options: asked.options, startedAt, env }).report;
+  if (asked === null || report === null) return null;
+  if (asked.flags.json) printJson({ ...report, processMaxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  else if (!asked.flags.quiet) log(summarize(report));
   return EXIT_OK;
 }
 
 /** What the lane answers for this command line; null when the command line is not one it takes. */
 export function restartAnswerFor(argv: readonly string[], startedAt: number, env: NodeJS.ProcessEnv = process.env): RestartAnswer | null {
+  const asked = laneRequest(argv, env);
+  return asked === null ? null : answerRestart({ options: asked.options, startedAt, env });
+}
+
+/** The command line's flags and the options they give, when it is one the lane takes; else null. */
+function laneRequest(argv: readonly string[], env: NodeJS.ProcessEnv): { readonly flags: WarmFlags; readonly options: StrataOptions } | null {
   if (env.STRATA_RESTART === 'off' || env.STRATA_LOG === 'info' || env.STRATA_LOG === 'debug') return null;
   const parsed = parseWarmArgv(argv);
   if (parsed === null) return null;
   const { root, flags } = parsed;
   for (const [flag, value] of Object.entries(flags)) {
-    if (!LANE_FLAGS.has(flag as keyof WarmFlags)) return null;
+    if (!LANE_FLAGS.has(flag)) return null;
     if (flag === 'persist' && value !== true) return null;
   }
   let workers: number | undefined;
@@ -44,5 +50,5 @@ export function restartAnswerFor(argv: readonly string[], startedAt: number, env
     if (flags.workers.trim() === '' || !Number.isFinite(workers) || workers <= 0) return null;
   }
   const options = { ...optionsFromCommon(root, flags), ...(workers !== undefined ? { workers } : {}), ...(flags.predictive === false ? { predictive: false } : {}) };
-  return answerRestart({ options, startedAt, env });
+  return { flags, options };
 }
