@@ -4,8 +4,10 @@
  * where: the JS pass, run again on a failure, says what is wrong. Over every persisted AST of a real
  * corpus (bench/ast-loads.ts) it took 23 ms against 80 ms for the JS pass.
  *
- * Measured and not kept: unpacking packed ASTs in C (15.0 ms against 16.7 ms in JS for 2,111
- * entries, 51.6 MB: both are bound by writing the widened columns).
+ * Loading a large persisted AST (lz4 of its packed columns, shared/packed-ast.ts) runs in one call
+ * here: decompression into a scratch buffer that stays in the CPU's caches, widening and this check
+ * fused into one pass (unpacking alone in C had gained nothing: 15.0 against 16.7 ms for 2,111
+ * entries, both bound by writing the widened columns into fresh memory).
  */
 import type { NativeBackend } from './backend.js';
 import { strataAddon } from './strata-addon.js';
@@ -21,3 +23,15 @@ export function firstInvalidNode(bytes: Uint8Array, nodeCount: number, textLengt
   return strataAddon.addon?.validateAstColumns(bytes, nodeCount, textLength, posOffset, endOffset, subtreeEndOffset);
 }
 
+
+/**
+ * The encoded AST held by an `lz4-block-v1` payload of packed columns (shared/packed-ast.ts) whose
+ * size prefix must be `packedLength`: decompressed, widened, and its columns checked as
+ * {@link firstInvalidNode} checks them, in one native call, into a Uint8Array over its own
+ * ArrayBuffer. Undefined without the addon, and for anything it refuses: the caller's JS path (lz4,
+ * unpack, EncodedAst.decode) then runs and says what is wrong.
+ */
+export function lz4UnpackAst(payload: Uint8Array, packedLength: number): Uint8Array | undefined {
+  const result = strataAddon.addon?.lz4UnpackAst(payload, packedLength);
+  return typeof result === 'object' ? result : undefined;
+}

@@ -18,6 +18,8 @@ export interface StrataAddon {
   checkSnapshot(root: Uint8Array, spec: Uint8Array, rows: number, expected: Float64Array, maxFileSize: number, tolerance: number): number;
   xxh64(bytes: Uint8Array): bigint;
   xxh64File(path: Uint8Array, from: number): bigint | null;
+  /** The encoded AST of an lz4 AST payload, widened and checked; a failure code (1–3) when anything is off. */
+  lz4UnpackAst(payload: Uint8Array, packedLength: number): Uint8Array | number;
   /** Numbers per path of the stat functions (stat-batch.ts checks it against its own layout). */
   readonly statFields: number;
 }
@@ -46,7 +48,7 @@ function loadAddon(): LoadedAddon {
   } catch (error) {
     return { addon: undefined, reason: describeLoadFailure(file, error) };
   }
-  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns, addon.firstStatDifference, addon.checkSnapshot, addon.xxh64, addon.xxh64File];
+  const functions = [addon.lstatMany, addon.lstatSnapshot, addon.validateAstColumns, addon.firstStatDifference, addon.checkSnapshot, addon.xxh64, addon.xxh64File, addon.lz4UnpackAst];
   if (functions.some((fn) => typeof fn !== 'function')) return { addon: undefined, reason: `${file} is of another build` };
   return { addon, reason: undefined };
 }

@@ -10,6 +10,8 @@ import { decodeEntry, encodeEntry } from './entry-format.js';
 import { StrataError } from './errors.js';
 import type { ImportKind, ImportRecord } from './imports.js';
 import { packAst, unpackAst } from './packed-ast.js';
+import { lz4UnpackAst } from '../native-bindings/ast-columns.js';
+import { noteColumnsChecked } from './checked-asts.js';
 
 export interface AstEntryRecord {
   readonly ast: Uint8Array;
@@ -75,17 +77,27 @@ export function decodeAstEntry(bytes: Uint8Array, key: string): AstEntryRecord {
     if (typeof specifier !== 'string' || typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code >= IMPORT_CODE_LIMIT) throw corrupt('import record');
     imports.push({ specifier, kind: IMPORT_KINDS[code >> 1] as ImportKind, typeOnly: (code & 1) === 1 });
   }
-  let ast: Uint8Array;
-  if (entry.codec === 'lz4-block-v1') {
-    const decoded = lz4().lz4Decompress(entry.payload, entry.rawLength);
-    if (decoded.byteLength !== entry.rawLength) throw corrupt('payload length');
-    const unpacked = unpackAst(decoded);
-    if (unpacked === null) throw corrupt('packed AST');
-    ast = unpacked;
-  } else {
-    ast = ownedCopy(entry.payload);
-  }
+  const ast = entry.codec === 'lz4-block-v1' ? decompressedAst(entry.payload, entry.rawLength) : ownedCopy(entry.payload);
   return { ast, imports, diagnostics, nodeCount, signature };
+}
+
+/**
+ * The encoded AST of an lz4 payload of packed columns (`packedLength` bytes once decompressed), in
+ * a buffer of its own. The addon decompresses, widens and checks the columns in one call (its ASTs
+ * are marked checked, so EncodedAst.decode skips that pass); without it, or for anything it
+ * refuses, the reference path runs and says what is wrong (EncodedAst.decode checks its columns).
+ */
+export function decompressedAst(payload: Uint8Array, packedLength: number): Uint8Array {
+  const checked = lz4UnpackAst(payload, packedLength);
+  if (checked !== undefined) {
+    noteColumnsChecked(checked);
+    return checked;
+  }
+  const decoded = lz4().lz4Decompress(payload, packedLength);
+  if (decoded.byteLength !== packedLength) throw corrupt('payload length');
+  const unpacked = unpackAst(decoded);
+  if (unpacked === null) throw corrupt('packed AST');
+  return unpacked;
 }
 
 /** The bytes lz4 compresses for a large AST (a copy): its packed form. For size comparisons. */

@@ -11,6 +11,7 @@
  */
 import type ts from 'typescript';
 import { firstInvalidNode } from '../../native-bindings/ast-columns.js';
+import { columnsChecked, noteColumnsChecked } from '../../shared/checked-asts.js';
 import { StrataError } from '../../shared/errors.js';
 import {
   AST_FORMAT_VERSION,
@@ -79,6 +80,7 @@ export class EncodedAst {
   /**
    * Validates and wraps an encoding: magic, version, lengths, `pos <= end <= textLength` and properly
    * nested subtrees, in one linear pass. Throws StrataError `ECORRUPT` when anything is off.
+   * Bytes whose columns were checked before (shared/checked-asts.ts) skip that pass.
    */
   static decode(bytes: Uint8Array): EncodedAst {
     if (bytes.byteLength < HEADER_BYTES) throw corrupt(`${bytes.byteLength} bytes is shorter than the header`);
@@ -97,6 +99,7 @@ export class EncodedAst {
     }
     const layout = layoutFor(nodeCount);
     const ast = new EncodedAst(aligned, layout, header[HEADER_TEXT_LENGTH]!, header[HEADER_JSX_TEXT_KIND]!);
+    if (columnsChecked(aligned)) return ast;
     // The addon's pass (~3x faster on every persisted AST of a real corpus) only says whether: the
     // JS pass says what, when it is not.
     const bad = firstInvalidNode(aligned, nodeCount, ast.textLength, layout.pos, layout.end, layout.subtreeEnd);
@@ -104,6 +107,7 @@ export class EncodedAst {
       ast.#validate();
       if (bad !== undefined) throw corrupt(`node ${bad} is out of place`); // the two checks disagree: trust the stricter
     }
+    noteColumnsChecked(aligned);
     return ast;
   }
 
