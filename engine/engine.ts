@@ -96,7 +96,7 @@ export class Engine {
     const persistence = (): ReturnType<DiskState['open']> => this.#disk.open();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.#remote = o.remote === null ? null : new (require('./remote/remote-tier.js') as typeof import('./remote/remote-tier.js')).RemoteTier(o.remote);
-    this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, persistence, remote: this.#remote });
+    this.#astReader = new AstReader({ root: o.root, access: this.#access, content: this.#content, asts: this.#asts, pool: this.#pool, clock: this.#clock, keyPrefix, maxFileSize: o.maxFileSize, persistence, remote: this.#remote });
     this.#predictive = new PredictiveWarming(
       { root: o.root, patternsFile: () => persistence()?.patternsFile ?? null, warn, load: (relative) => this.#readAst(relative), isLoaded: (relative) => this.#astReader.inMemory(relative), hasRoom: () => roomToPrefetch({ content: this.#content, asts: this.#asts, limits: o, nearMemoryLimit: () => this.#rss.near(DEGRADE_AT) }) },
       { enabled: o.predictive, workers: this.#pool.workers },

@@ -24,7 +24,8 @@ export type StrataErrorCode =
   | 'ECLOSED' // the engine was closed
   | 'EBUDGET' // a single entry can never fit its level's budget
   | 'ECORRUPT' // an encoded entry failed validation
-  | 'EREMOTE'; // a remote record was rejected (signature, key, digest, size) or the remote failed
+  | 'EREMOTE' // a remote record was rejected (signature, key, digest, size) or the remote failed
+  | 'ESTALE'; // an AST answer's text was read after its file changed (ask for the AST again)
 
 export class StrataError extends Error {
   override readonly name = 'StrataError';

@@ -140,7 +140,7 @@ describe('startup warming order (CI: changed files first, learned files after)',
         const relative = file; // warming hands over root-relative paths
         order.push(relative);
         await new Promise((resolve) => setImmediate(resolve));
-        return { result: { path: path.join('/repo', relative), text: '', imports: (imports[relative] ?? []).map((specifier) => ({ specifier, kind: 'import' as const, typeOnly: false, pos: 0, end: 0 })), diagnostics: 0 }, from: 'parsed' };
+        return { result: { path: path.join('/repo', relative), size: 0, imports: (imports[relative] ?? []).map((specifier) => ({ specifier, kind: 'import' as const, typeOnly: false, pos: 0, end: 0 })), diagnostics: 0 }, from: 'parsed' };
       },
       resolve: (_from, record) => ({ resolved: path.join('/repo', record.specifier), external: false }),
     } as EntryWarmSource;

@@ -149,6 +149,14 @@ export class AstPersistence {
     return true;
   }
 
+  /**
+   * The file's index record when {@link unchanged} holds for these stats (its stored content is the
+   * file's content: the AST can be answered without reading the file); undefined otherwise.
+   */
+  unchangedRecord(path: string, stats: FileStat | BigIntStats): IndexRecord | undefined {
+    return this.unchanged(path, stats) ? this.#index.get(path) : undefined;
+  }
+
   /** The directory snapshot of the walk that saved the index (a walk given it lists only changed directories); null when none. */
   get directories(): DirectorySnapshot | null {
     return this.#directories;

@@ -3,14 +3,19 @@
  * else (with a remote tier) a verified remote entry, else parsed now in the pool (concurrent
  * callers of the same content share one lookup and parse). A parse that started before its file
  * was invalidated is answered but never cached; a parse is uploaded to the remote behind the caller.
+ *
+ * A file L1 does not hold whose stat still matches its index record (the restart rule of
+ * DESIGN.md) is answered without reading it: one stat, then its AST by the record's key. Its text
+ * is read on first use, and checked against the content hash the answer carries.
  */
+import * as fs from 'node:fs';
 import type { ImportRecord } from '../../shared/imports.js';
 import { StrataError } from '../../shared/errors.js';
 import { scriptKindName } from '../../shared/script-kind.js';
 import { decodeSourceText } from '../../shared/source-text.js';
 import type { ContentAccess } from '../content/content-access.js';
 import type { ContentBytes, ContentCache, ContentEntry } from '../content/content-cache.js';
-import { toAbsolute } from '../paths.js';
+import { toAbsolute, toRootPath } from '../paths.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
 import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
@@ -23,7 +28,13 @@ import { astKey, type AstKey } from './keys.js';
 /** A file's parsed form from L2. Positions refer to `text`. */
 export interface AstResult {
   readonly path: string;
+  /**
+   * The file's text. An answer from disk by the file's stat reads it on first use (from L1, else
+   * the file) and checks it against `contentHash`: a file changed since the answer throws ESTALE.
+   */
   readonly text: string;
+  /** The content's length in bytes. */
+  readonly size: number;
   readonly ast: EncodedAst;
   readonly imports: readonly ImportRecord[];
   readonly diagnostics: number;
@@ -45,6 +56,8 @@ export interface AstReaderParts {
   readonly pool: ParsePool;
   readonly clock: RevisionClock;
   readonly keyPrefix: string;
+  /** Files larger than this are not source (ENOTCACHED), as L1 reads them. */
+  readonly maxFileSize: number;
   /** The disk level, opened on first need; null when persistence is off or unusable. */
   persistence(): AstPersistence | null;
   /** The shared remote tier; null when off. */
@@ -62,12 +75,17 @@ export class AstReader {
 
   async read(file: string): Promise<{ result: AstResult; from: AstOrigin }> {
     const { root, access, asts, keyPrefix } = this.#parts;
-    const { relative, bytes, read } = access.read(file);
+    const persistence = this.#parts.persistence();
+    const where = toRootPath(root, file);
+    if (persistence !== null) {
+      const stored = this.#byStat(where.relative, where.absolute, persistence);
+      if (stored !== undefined) return stored;
+    }
+    const { relative, bytes, read } = access.read(where.absolute);
     const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
     const key = astKey(keyPrefix, scriptKindName(relative), bytes.hash);
     let record = asts.get(key);
     let from: AstOrigin = 'memory';
-    const persistence = this.#parts.persistence();
     if (record === undefined && persistence !== null) {
       record = persistence.load(key) ?? undefined;
       from = 'disk';
@@ -81,7 +99,49 @@ export class AstReader {
       }
       ({ record, from } = await parsing);
     }
-    const result = { path: toAbsolute(root, relative), text, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    const result = { path: toAbsolute(root, relative), text, size: bytes.length, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    return { result, from };
+  }
+
+  /**
+   * The answer for a file L1 does not hold, when its stat equals its index record's and the
+   * record's entry loads: no read, no hash. Undefined otherwise (the caller reads the file).
+   */
+  #byStat(relative: string, absolute: string, persistence: AstPersistence): { result: AstResult; from: AstOrigin } | undefined {
+    const { root, access, asts, content, maxFileSize } = this.#parts;
+    if (content.peek(relative) !== undefined) return undefined; // L1's own check answers, with its bytes
+    let stats: fs.Stats | undefined;
+    try {
+      stats = fs.statSync(absolute, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // the read says why
+    }
+    if (stats === undefined || !stats.isFile() || stats.size > maxFileSize) return undefined;
+    const stored = persistence.unchangedRecord(relative, stats);
+    if (stored === undefined) return undefined;
+    const key = stored.key as AstKey;
+    let record = asts.get(key);
+    let from: AstOrigin = 'memory';
+    if (record === undefined) {
+      record = persistence.load(key) ?? undefined;
+      if (record === undefined) return undefined; // missing or corrupt: counted, forgotten; the read parses
+      asts.set(key, record);
+      from = 'disk';
+    }
+    const contentHash = stored.contentHash;
+    let text: string | undefined;
+    const result: AstResult = {
+      path: toAbsolute(root, relative),
+      get text(): string {
+        return (text ??= textOf(access, relative, absolute, contentHash));
+      },
+      size: stored.size,
+      ast: EncodedAst.decode(record.ast),
+      imports: record.imports,
+      diagnostics: record.diagnostics,
+      signature: record.signature,
+      contentHash,
+    };
     return { result, from };
   }
 
@@ -121,4 +181,13 @@ export class AstReader {
       if (pinned) content.unpin(pinned);
     }
   }
+}
+
+/** The file's text now, when its content is still the one hashed `contentHash`; else ESTALE. */
+function textOf(access: ContentAccess, relative: string, absolute: string, contentHash: string): string {
+  const { bytes } = access.read(absolute);
+  if (bytes.hash.toString(16).padStart(16, '0') !== contentHash) {
+    throw new StrataError('ESTALE', `${relative} changed after its AST was answered: ask for the AST again`, relative);
+  }
+  return decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
 }

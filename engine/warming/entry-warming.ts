@@ -13,7 +13,7 @@ import type { StopReason } from './warm-report.js';
 
 export interface EntryWarmSource {
   readonly root: string;
-  astWithOrigin(file: string): Promise<{ readonly result: { readonly path: string; readonly text: string; readonly imports: readonly ImportRecord[]; readonly diagnostics: number }; readonly from: 'memory' | 'disk' | 'remote' | 'parsed' }>;
+  astWithOrigin(file: string): Promise<{ readonly result: { readonly path: string; readonly size: number; readonly imports: readonly ImportRecord[]; readonly diagnostics: number }; readonly from: 'memory' | 'disk' | 'remote' | 'parsed' }>;
   resolve(fromFile: string, record: ImportRecord): ResolvedImport;
 }
 
@@ -69,7 +69,7 @@ export async function warmFromEntries(source: EntryWarmSource, entries: readonly
         files.push(file);
         try {
           const { result, from } = await source.astWithOrigin(file);
-          bytes += Buffer.byteLength(result.text);
+          bytes += result.size;
           if (result.diagnostics > 0) parseErrors++;
           if (from === 'parsed') parsed++;
           else if (from === 'disk' || from === 'remote') fromDisk++; // below memory, not parsed (the remote's own counters: report.remote)
