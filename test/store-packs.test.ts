@@ -98,6 +98,44 @@ describe('packs', () => {
     reader.close();
   });
 
+  it('reads entries in pack order through one read ahead, byte for byte, in any order and mix of reads', () => {
+    // Two packs of ~2,000 entries each (~560 KB): larger than the read-ahead window.
+    const writer = new PackWriter(packsDir);
+    const placed: { key: string; bytes: Uint8Array; location: PackLocation }[] = [];
+    for (let pack = 0; pack < 2; pack++) {
+      const entries = Array.from({ length: 2000 }, (_, i) => makeEntry(pack * 2000 + i));
+      for (const entry of entries) writer.append(entry.key, entry.bytes);
+      const flushed = writer.flush();
+      for (const entry of entries) placed.push({ key: entry.key, bytes: entry.bytes, location: flushed?.locations.get(entry.key) as PackLocation });
+    }
+    // The module's own `fs` (not this file's import wrapper), so the spy sees the reader's calls.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const reads = jest.spyOn(require('node:fs') as typeof fs, 'readSync');
+    const reader = new PackReader(packsDir);
+    const check = (order: readonly number[], transient: boolean): void => {
+      for (const i of order) {
+        const { location, bytes } = placed[i]!;
+        const got = transient ? reader.readTransient(location).bytes : reader.read(location);
+        expect(got).not.toBeNull();
+        if (!transient) expect(got?.byteOffset).toBe(0); // its own buffer: aligned payloads stay aligned
+        expect(Buffer.from(got as Uint8Array).equals(Buffer.from(bytes))).toBe(true);
+        if (transient) (got as Uint8Array).fill(0); // a transient view is the reader's scratch, never the read-ahead itself
+      }
+    };
+    const inOrder = placed.map((_, i) => i);
+    reads.mockClear();
+    check(inOrder, true);
+    expect(reads.mock.calls.length).toBeLessThan(placed.length / 20);
+    check(inOrder, false);
+    check([...inOrder].reverse(), true);
+    const random = inOrder.map((i) => (i * 7919) % placed.length);
+    check(random, true);
+    const alternating = inOrder.slice(0, 2000).flatMap((i) => [i, i + 2000]); // between the packs
+    check(alternating, false);
+    reads.mockRestore();
+    reader.close();
+  });
+
   describe('through the store', () => {
     const open = (): DiskStore => {
       const opened = DiskStore.open({ root: dir, cacheDir: path.join(dir, 'cache'), env: {}, keyPrefix: PREFIX, maxBytes: 1 << 30, maxAgeMs: 86_400_000 });

@@ -108,7 +108,7 @@ export class AstReader {
    * record's entry loads: no read, no hash. Undefined otherwise (the caller reads the file).
    */
   #byStat(relative: string, absolute: string, persistence: AstPersistence): { result: AstResult; from: AstOrigin } | undefined {
-    const { root, access, asts, content, maxFileSize } = this.#parts;
+    const { access, asts, content, maxFileSize } = this.#parts;
     if (content.peek(relative) !== undefined) return undefined; // L1's own check answers, with its bytes
     let stats: fs.Stats | undefined;
     try {
@@ -131,7 +131,7 @@ export class AstReader {
     const contentHash = stored.contentHash;
     let text: string | undefined;
     const result: AstResult = {
-      path: toAbsolute(root, relative),
+      path: absolute,
       get text(): string {
         return (text ??= textOf(access, relative, absolute, contentHash));
       },

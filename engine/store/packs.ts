@@ -69,6 +69,15 @@ const MAX_RECORD_BYTES = 0xffff_ffff;
 export const DEFAULT_OPEN_PACKS = 16;
 /** {@link PackReader.readTransient} keeps a buffer of up to this many bytes for its reads. */
 const SCRATCH_MAX_BYTES = 1024 * 1024;
+/**
+ * Once reads of one pack run in order (a bulk load in index order: entries were packed in the order
+ * their files were indexed), one read fetches this many bytes ahead and the next entries are copied
+ * out of it: a pread costs ~3 µs on a VM, about what an entry's decompression does. Random reads
+ * never trigger it.
+ */
+const READ_AHEAD_BYTES = 256 * 1024;
+/** Reads this close after the previous one's end count as in order (entry padding, a skipped entry). */
+const IN_ORDER_GAP_BYTES = 4096;
 
 /** Where one entry record lives. */
 export interface PackLocation {
@@ -293,6 +302,14 @@ export class PackReader {
   #lastPack: string | null = null;
   /** Reused by {@link readTransient}. */
   #scratch: Uint8Array | null = null;
+  /** Where the last read ended, and in which pack: a read starting just after it is in order. */
+  #lastEnd = -1;
+  #lastEndPack: string | null = null;
+  /** Bytes read ahead of in-order reads: `ahead.length` bytes of `aheadPack` from `aheadOffset`. */
+  #ahead: Uint8Array | null = null;
+  #aheadPack: string | null = null;
+  #aheadOffset = 0;
+  #aheadLength = 0;
 
   constructor(packsDir: string, options: { maxOpen?: number } = {}) {
     this.#dir = packsDir;
@@ -324,8 +341,12 @@ export class PackReader {
     const fd = this.#descriptor(location.pack);
     if (fd === null) return { bytes: null, miss: 'invalid-location' };
     if (fd === undefined) return { bytes: null, miss: 'missing-pack' };
+    const inOrder = location.pack === this.#lastEndPack && location.offset >= this.#lastEnd && location.offset - this.#lastEnd <= IN_ORDER_GAP_BYTES;
+    this.#lastEndPack = location.pack;
+    this.#lastEnd = location.offset + location.length;
     // A fresh ArrayBuffer (not Buffer's shared pool): offset 0, so the aligned payload stays aligned.
     const bytes = transient && location.length <= SCRATCH_MAX_BYTES ? this.#scratchOf(location.length) : new Uint8Array(location.length);
+    if (this.#copyAhead(location, bytes) || (inOrder && location.length <= READ_AHEAD_BYTES && this.#readAhead(fd, location) && this.#copyAhead(location, bytes))) return { bytes };
     let done = 0;
     while (done < bytes.length) {
       const read = fs.readSync(fd, bytes, done, bytes.length - done, location.offset + done);
@@ -335,12 +356,39 @@ export class PackReader {
     return { bytes };
   }
 
+  /** Copies the entry out of the read-ahead bytes when they hold all of it. */
+  #copyAhead(location: PackLocation, into: Uint8Array): boolean {
+    if (this.#ahead === null || location.pack !== this.#aheadPack) return false;
+    const start = location.offset - this.#aheadOffset;
+    if (start < 0 || start + location.length > this.#aheadLength) return false;
+    into.set(this.#ahead.subarray(start, start + location.length));
+    return true;
+  }
+
+  /** Reads up to READ_AHEAD_BYTES of the pack from the entry's offset (fewer at its end). */
+  #readAhead(fd: number, location: PackLocation): boolean {
+    this.#ahead ??= new Uint8Array(READ_AHEAD_BYTES);
+    this.#aheadPack = location.pack;
+    this.#aheadOffset = location.offset;
+    let done = 0;
+    while (done < READ_AHEAD_BYTES) {
+      const read = fs.readSync(fd, this.#ahead, done, READ_AHEAD_BYTES - done, location.offset + done);
+      if (read === 0) break;
+      done += read;
+    }
+    this.#aheadLength = done;
+    return done >= location.length;
+  }
+
   /** Closes every descriptor. The reader stays usable (descriptors reopen on demand). */
   close(): void {
     for (const fd of this.#open.values()) fs.closeSync(fd);
     this.#open.clear();
     this.#lastPack = null;
     this.#scratch = null;
+    this.#ahead = null;
+    this.#aheadPack = null;
+    this.#lastEndPack = null;
   }
 
   /** A view of `length` bytes at offset 0 of the reused buffer (grown by doubling). */
