@@ -8,6 +8,8 @@ import { warmEntriesThenPredicted } from '../engine/warming/predicted-warm.js';
 import { CLI, makeTree, type TempTree } from './helpers/temp-tree.js';
 import { gitIn } from './helpers/git.js';
 import { isolated, OpenEngines } from './helpers/engines.js';
+import { sleep } from './helpers/sleep.js';
+import { RACY_WINDOW_NS } from '../engine/content/fingerprint.js';
 
 /** An analyzer's program: main imports a, a imports b, b imports c; side.ts is only read now and then. */
 const SOURCES = {
@@ -86,6 +88,20 @@ describe('predictive warming', () => {
     expect(stats.issued).toBeGreaterThan(0);
     expect(stats.hits).toBe(1);
     expect(stats.failures).toBe(0);
+  });
+
+  it('never prefetches a file L2 already holds when L1 does not (answered by its stat)', async () => {
+    await sleep(Number(RACY_WINDOW_NS / 1_000_000n) + 150); // records of settled files are trusted by stat
+    await analyzerRun();
+    const engine = open();
+    await engine.ast('src/a.ts'); // by stat: into L2, not L1; prefetches what follows it (b, c)
+    await engine.prefetchIdle();
+    expect(engine.stats().levels.content.misses).toBe(0);
+    const issued = engine.stats().predictive.issued;
+    await engine.ast('src/main.ts'); // what follows it (a, b, c) is in L2 already
+    await engine.prefetchIdle();
+    expect(engine.stats().predictive.predictions).toBeGreaterThan(0);
+    expect(engine.stats().predictive.issued).toBe(issued);
   });
 
   it('never prefetches past the memory levels’ room', async () => {

@@ -157,6 +157,11 @@ export class AstPersistence {
     return this.unchanged(path, stats) ? this.#index.get(path) : undefined;
   }
 
+  /** The key of the file's index record, stat unchecked; undefined when it has none. */
+  recordedKey(path: string): string | undefined {
+    return this.#index.get(path)?.key;
+  }
+
   /** The directory snapshot of the walk that saved the index (a walk given it lists only changed directories); null when none. */
   get directories(): DirectorySnapshot | null {
     return this.#directories;

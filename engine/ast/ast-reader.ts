@@ -145,10 +145,15 @@ export class AstReader {
     return { result, from };
   }
 
-  /** The file's AST is in L2 memory for its cached content; counts nothing, touches no LRU order. */
+  /**
+   * The file's AST is in L2 memory for its cached content, or (L1 not holding it) for the content
+   * its index record names, which an answer by stat loads; counts nothing, touches no LRU order.
+   */
   inMemory(relative: string): boolean {
     const entry = this.#parts.content.peek(relative);
-    return entry !== undefined && this.#parts.asts.has(astKey(this.#parts.keyPrefix, scriptKindName(relative), entry.hash));
+    if (entry !== undefined) return this.#parts.asts.has(astKey(this.#parts.keyPrefix, scriptKindName(relative), entry.hash));
+    const key = this.#parts.persistence()?.recordedKey(relative);
+    return key !== undefined && this.#parts.asts.has(key as AstKey);
   }
 
   /** A local miss: the remote's verified entry, else a parse now (uploaded behind the caller). */
