@@ -295,9 +295,14 @@ export function xxh64File(file: string, from: number): bigint | null {
   return xxh64(bytes.subarray(Math.min(from, bytes.length)));
 }
 
+/** An XXH64 value as 16 lowercase, zero-padded hex characters (the form keys and records store). */
+export function hashHex(hash: bigint): string {
+  return hash.toString(16).padStart(HEX_DIGITS, '0');
+}
+
 /** XXH64 (seed 0) of `bytes` as 16 lowercase, zero-padded hex characters. */
 export function xxh64Hex(bytes: Uint8Array): string {
-  return native === undefined ? xxh64HexJs(bytes) : native(bytes).toString(16).padStart(HEX_DIGITS, '0');
+  return native === undefined ? xxh64HexJs(bytes) : hashHex(native(bytes));
 }
 
 /** XXH64 (seed 0) hex of the UTF-8 encoding of `text` (lone surrogates encode as U+FFFD). */

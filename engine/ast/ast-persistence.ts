@@ -12,6 +12,7 @@ import type { BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 import { decodeAstEntry, encodeAstEntry, type AstEntryRecord } from '../../shared/ast-entry.js';
 import { isStrataError } from '../../shared/errors.js';
+import { hashHex } from '../../native-bindings/hash.js';
 import type { CodecId } from '../../native-bindings/lz4.js';
 import { isRacy, wallClockNs, type Fingerprint } from '../content/fingerprint.js';
 import type { AstKey } from './keys.js';
@@ -190,7 +191,7 @@ export class AstPersistence {
       ctimeNs: fingerprint.ctimeNs,
       ino: fingerprint.ino,
       dev: fingerprint.dev,
-      contentHash: contentHash.toString(16).padStart(16, '0'),
+      contentHash: hashHex(contentHash),
       key,
       location: NOT_WRITTEN_YET,
       lastAccessMs: Date.now(),

@@ -10,12 +10,13 @@
  */
 import * as fs from 'node:fs';
 import type { ImportRecord } from '../../shared/imports.js';
+import { hashHex } from '../../native-bindings/hash.js';
 import { StrataError } from '../../shared/errors.js';
 import { scriptKindName } from '../../shared/script-kind.js';
 import { decodeSourceText } from '../../shared/source-text.js';
 import type { ContentAccess } from '../content/content-access.js';
 import type { ContentBytes, ContentCache, ContentEntry } from '../content/content-cache.js';
-import { toAbsolute, toRootPath } from '../paths.js';
+import { toRootPath } from '../paths.js';
 import type { ParsePool } from '../pool/parse-pool.js';
 import type { RevisionClock } from '../revision-clock.js';
 import { decodeRemoteAstEntry, remoteAstKey } from '../remote/remote-ast.js';
@@ -74,7 +75,7 @@ export class AstReader {
   }
 
   async read(file: string): Promise<{ result: AstResult; from: AstOrigin }> {
-    const { root, access, asts, keyPrefix } = this.#parts;
+    const { root, access, keyPrefix } = this.#parts;
     const persistence = this.#parts.persistence();
     const where = toRootPath(root, file);
     if (persistence !== null) {
@@ -84,13 +85,7 @@ export class AstReader {
     const { relative, bytes, read } = access.read(where.absolute);
     const text = decodeSourceText(bytes.buffer, bytes.offset, bytes.length);
     const key = astKey(keyPrefix, scriptKindName(relative), bytes.hash);
-    let record = asts.get(key);
-    let from: AstOrigin = 'memory';
-    if (record === undefined && persistence !== null) {
-      record = persistence.load(key) ?? undefined;
-      from = 'disk';
-      if (record !== undefined) asts.set(key, record);
-    }
+    let { record, from } = this.#stored(key, persistence);
     if (record === undefined) {
       let parsing = this.#parsing.get(key);
       if (parsing === undefined) {
@@ -99,8 +94,17 @@ export class AstReader {
       }
       ({ record, from } = await parsing);
     }
-    const result = { path: toAbsolute(root, relative), text, size: bytes.length, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: bytes.hash.toString(16).padStart(16, '0') };
+    const result = { path: where.absolute, text, size: bytes.length, ast: EncodedAst.decode(record.ast), imports: record.imports, diagnostics: record.diagnostics, signature: record.signature, contentHash: hashHex(bytes.hash) };
     return { result, from };
+  }
+
+  /** The key's record from L2 memory, else from the disk level (then kept in memory). */
+  #stored(key: AstKey, persistence: AstPersistence | null): { record: AstRecord | undefined; from: AstOrigin } {
+    const inMemory = this.#parts.asts.get(key);
+    if (inMemory !== undefined || persistence === null) return { record: inMemory, from: 'memory' };
+    const record = persistence.load(key) ?? undefined;
+    if (record !== undefined) this.#parts.asts.set(key, record);
+    return { record, from: 'disk' };
   }
 
   /**
@@ -108,7 +112,7 @@ export class AstReader {
    * record's entry loads: no read, no hash. Undefined otherwise (the caller reads the file).
    */
   #byStat(relative: string, absolute: string, persistence: AstPersistence): { result: AstResult; from: AstOrigin } | undefined {
-    const { access, asts, content, maxFileSize } = this.#parts;
+    const { access, content, maxFileSize } = this.#parts;
     if (content.peek(relative) !== undefined) return undefined; // L1's own check answers, with its bytes
     let stats: fs.Stats | undefined;
     try {
@@ -119,15 +123,8 @@ export class AstReader {
     if (stats === undefined || !stats.isFile() || stats.size > maxFileSize) return undefined;
     const stored = persistence.unchangedRecord(relative, stats);
     if (stored === undefined) return undefined;
-    const key = stored.key as AstKey;
-    let record = asts.get(key);
-    let from: AstOrigin = 'memory';
-    if (record === undefined) {
-      record = persistence.load(key) ?? undefined;
-      if (record === undefined) return undefined; // missing or corrupt: counted, forgotten; the read parses
-      asts.set(key, record);
-      from = 'disk';
-    }
+    const { record, from } = this.#stored(stored.key as AstKey, persistence);
+    if (record === undefined) return undefined; // missing or corrupt: counted, forgotten; the read parses
     const contentHash = stored.contentHash;
     let text: string | undefined;
     const result: AstResult = {
@@ -191,7 +188,7 @@ export class AstReader {
 /** The file's text now, when its content is still the one hashed `contentHash`; else ESTALE. */
 function textOf(access: ContentAccess, relative: string, absolute: string, contentHash: string): string {
   const { bytes } = access.read(absolute);
-  if (bytes.hash.toString(16).padStart(16, '0') !== contentHash) {
+  if (hashHex(bytes.hash) !== contentHash) {
     throw new StrataError('ESTALE', `${relative} changed after its AST was answered: ask for the AST again`, relative);
   }
   return decodeSourceText(bytes.buffer, bytes.offset, bytes.length);

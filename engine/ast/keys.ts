@@ -8,7 +8,7 @@ import { AST_ENTRY_VERSION } from '../../shared/ast-entry-version.js';
 import { AST_FORMAT_VERSION } from '../../shared/ast-format.js';
 import type { ParseSettings, ParserIdentity } from '../../shared/protocol.js';
 import type { ScriptKindName } from '../../shared/script-kind.js';
-import { xxh64String } from '../../native-bindings/hash.js';
+import { hashHex, xxh64String } from '../../native-bindings/hash.js';
 
 export const DEFAULT_PARSE_SETTINGS: ParseSettings = Object.freeze({ languageVersion: 'latest', setParentNodes: false });
 
@@ -31,5 +31,5 @@ export function astKeyPrefix(parser: ParserIdentity, settings: ParseSettings): s
 }
 
 export function astKey(prefix: string, scriptKind: ScriptKindName, contentHash: bigint): AstKey {
-  return `${prefix}:${scriptKind}:${contentHash.toString(16).padStart(16, '0')}` as AstKey;
+  return `${prefix}:${scriptKind}:${hashHex(contentHash)}` as AstKey;
 }

@@ -288,7 +288,8 @@ export type PackMiss = 'invalid-location' | 'missing-pack' | 'out-of-range';
 export type PackRead = { readonly bytes: Uint8Array; readonly miss?: undefined } | { readonly bytes: null; readonly miss: PackMiss };
 
 /**
- * Reads records by location: one `readSync` of exactly the record's range. Keeps a few pack
+ * Reads records by location: one read of exactly the record's range, or, for reads in pack order,
+ * one read ahead for the next entries. Keeps a few pack
  * descriptors open (least recently used closed first; packs are immutable, so an open descriptor
  * never sees a partial write). The first open of a pack stamps its mtime: the bound evicts the
  * least recently used packs by mtime (bounds.ts).
@@ -347,13 +348,7 @@ export class PackReader {
     // A fresh ArrayBuffer (not Buffer's shared pool): offset 0, so the aligned payload stays aligned.
     const bytes = transient && location.length <= SCRATCH_MAX_BYTES ? this.#scratchOf(location.length) : new Uint8Array(location.length);
     if (this.#copyAhead(location, bytes) || (inOrder && location.length <= READ_AHEAD_BYTES && this.#readAhead(fd, location) && this.#copyAhead(location, bytes))) return { bytes };
-    let done = 0;
-    while (done < bytes.length) {
-      const read = fs.readSync(fd, bytes, done, bytes.length - done, location.offset + done);
-      if (read === 0) return { bytes: null, miss: 'out-of-range' };
-      done += read;
-    }
-    return { bytes };
+    return readAt(fd, bytes, location.offset) === bytes.length ? { bytes } : { bytes: null, miss: 'out-of-range' };
   }
 
   /** Copies the entry out of the read-ahead bytes when they hold all of it. */
@@ -370,14 +365,8 @@ export class PackReader {
     this.#ahead ??= new Uint8Array(READ_AHEAD_BYTES);
     this.#aheadPack = location.pack;
     this.#aheadOffset = location.offset;
-    let done = 0;
-    while (done < READ_AHEAD_BYTES) {
-      const read = fs.readSync(fd, this.#ahead, done, READ_AHEAD_BYTES - done, location.offset + done);
-      if (read === 0) break;
-      done += read;
-    }
-    this.#aheadLength = done;
-    return done >= location.length;
+    this.#aheadLength = readAt(fd, this.#ahead, location.offset);
+    return this.#aheadLength >= location.length;
   }
 
   /** Closes every descriptor. The reader stays usable (descriptors reopen on demand). */
@@ -426,6 +415,17 @@ export class PackReader {
     this.#lastPack = pack;
     return fd;
   }
+}
+
+/** Fills `into` from `position` of the file, or as much as the file holds there; answers the bytes read. */
+function readAt(fd: number, into: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < into.length) {
+    const read = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (read === 0) break;
+    done += read;
+  }
+  return done;
 }
 
 /** Stamps a pack as used now (its mtime is its last use). A read-only cache simply keeps its times. */
